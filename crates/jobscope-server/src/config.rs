@@ -1,0 +1,112 @@
+//! `jobscope serve` configuration: flags, each with an environment variable.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use url::Url;
+
+/// Default size limit of request bodies (GitLab's API bodies for these endpoints are tiny).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Default)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Options of `jobscope serve`.
+#[derive(Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "JOBSCOPE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// Where data is kept: `sqlite://PATH` (created with its schema on first start) or a
+    /// plain file path.
+    #[arg(
+        long = "database",
+        env = "JOBSCOPE_DATABASE_URL",
+        default_value = "sqlite://jobscope.sqlite3",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Public base URL (for example `https://gitlab.example.com`) used in `web_url` fields and
+    /// `Link` headers. Without it, URLs are built from each request's `Host` header.
+    #[arg(long, env = "JOBSCOPE_EXTERNAL_URL")]
+    pub external_url: Option<Url>,
+
+    /// Personal access token (`glpat-…`) given to the administrator `root` when the instance is
+    /// created, instead of a random one. When root exists already, it is added as one of
+    /// root's tokens if it is not known yet.
+    #[arg(long, env = "JOBSCOPE_ROOT_TOKEN", hide_env_values = true)]
+    pub root_token: Option<String>,
+
+    /// Largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, env = "JOBSCOPE_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+
+    /// Log line format.
+    #[arg(long, env = "JOBSCOPE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Write the chosen address to this file once listening (useful with `--listen 127.0.0.1:0`).
+    #[arg(long, env = "JOBSCOPE_PORT_FILE")]
+    pub port_file: Option<PathBuf>,
+}
+
+impl fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("listen", &self.listen)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("external_url", &self.external_url.as_ref().map(Url::as_str))
+            .field(
+                "root_token",
+                &self.root_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+/// Hides a password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("redacted"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// What request handling needs of the configuration.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub external_url: Option<Url>,
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            external_url: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+impl From<&ServeArgs> for ServerConfig {
+    fn from(a: &ServeArgs) -> Self {
+        ServerConfig {
+            external_url: a.external_url.clone(),
+            max_body_bytes: a.max_body_bytes,
+        }
+    }
+}

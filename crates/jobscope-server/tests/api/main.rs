@@ -1,0 +1,11 @@
+//! Integration tests of the HTTP API, in process (one binary, see crates.io's layout).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod authz_matrix;
+mod enforcement;
+mod helpers;
+mod robustness;
+mod scope_endpoints;
+mod security_c1;
+mod substrate;
