@@ -200,17 +200,12 @@ pub async fn projects(
     let mut check = params.check();
     let page = pagination::parse(&mut check);
     let include_subgroups = check.optional_bool("include_subgroups").unwrap_or(false);
+    let simple = check.optional_bool("simple").unwrap_or(false);
     check.done()?;
     let group = access::find_group(&state, caller.0.as_ref(), path.get("id")).await?;
     let paged =
         groups::projects_of(&state, caller.0.as_ref(), &group, include_subgroups, page).await?;
-    let entities = Entities::new(&base);
-    Ok(pagination::respond(
-        &base,
-        &uri,
-        page,
-        paged.map(|p| entities.basic_project(&p)),
-    ))
+    super::projects::respond_list(&state, &caller, &base, &uri, page, paged, simple).await
 }
 
 pub async fn delete(

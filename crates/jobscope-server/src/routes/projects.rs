@@ -150,22 +150,36 @@ pub async fn list(
     let simple = check.optional_bool("simple").unwrap_or(false);
     check.done()?;
     let paged = projects::list(&state, caller.0.as_ref(), query, membership, owned, page).await?;
-    let entities = Entities::new(&base);
+    respond_list(&state, &caller, &base, &uri, page, paged, simple).await
+}
+
+/// A page of projects as GitLab lists them: the full Project entity, or the basic one for
+/// `simple=true` and for anonymous callers.
+pub(super) async fn respond_list(
+    state: &AppState,
+    caller: &MaybeCaller,
+    base: &BaseUrl,
+    uri: &axum::http::Uri,
+    page: jobscope_store::PageRequest,
+    paged: jobscope_store::Paged<jobscope_store::Project>,
+    simple: bool,
+) -> ApiResult<Response> {
+    let entities = Entities::new(base);
     if simple || caller.0.is_none() {
         return Ok(pagination::respond(
-            &base,
-            &uri,
+            base,
+            uri,
             page,
             paged.map(|p| entities.basic_project(&p)),
         ));
     }
     let mut items = Vec::with_capacity(paged.items.len());
     for p in &paged.items {
-        items.push(projects::entity(&state, caller.0.as_ref(), &entities, p).await?);
+        items.push(projects::entity(state, caller.0.as_ref(), &entities, p).await?);
     }
     Ok(pagination::respond(
-        &base,
-        &uri,
+        base,
+        uri,
         page,
         jobscope_store::Paged {
             items,
