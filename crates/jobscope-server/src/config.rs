@@ -57,6 +57,15 @@ pub struct ServeArgs {
     /// Write the chosen address to this file once listening (useful with `--listen 127.0.0.1:0`).
     #[arg(long, env = "JOBSCOPE_PORT_FILE")]
     pub port_file: Option<PathBuf>,
+
+    /// Answer authentication and job token checks from memory once read (no database round
+    /// trip in steady state). This server's own changes apply to the very next request; other
+    /// servers' changes on a shared database are announced by the database and apply within a
+    /// few milliseconds (docs/operations.md). Without it every request reads the database, so
+    /// changes made through any server apply to the very next request anywhere.
+    #[arg(long, env = "JOBSCOPE_CACHE", value_name = "BOOL", num_args = 0..=1,
+          default_value_t = false, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub cache: bool,
 }
 
 impl fmt::Debug for ServeArgs {
@@ -71,6 +80,7 @@ impl fmt::Debug for ServeArgs {
             )
             .field("max_body_bytes", &self.max_body_bytes)
             .field("log_format", &self.log_format)
+            .field("cache", &self.cache)
             .finish()
     }
 }
@@ -91,6 +101,8 @@ pub fn redact_url(url: &str) -> String {
 pub struct ServerConfig {
     pub external_url: Option<Url>,
     pub max_body_bytes: usize,
+    /// Put the read cache in front of the store (`--cache`; see [`crate::cache`]).
+    pub cache: bool,
 }
 
 impl Default for ServerConfig {
@@ -98,6 +110,7 @@ impl Default for ServerConfig {
         ServerConfig {
             external_url: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            cache: false,
         }
     }
 }
@@ -107,6 +120,7 @@ impl From<&ServeArgs> for ServerConfig {
         ServerConfig {
             external_url: a.external_url.clone(),
             max_body_bytes: a.max_body_bytes,
+            cache: a.cache,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod access;
 pub mod auth;
 pub mod authlog;
 pub mod bootstrap;
+pub mod cache;
 pub mod compaction;
 pub mod config;
 pub mod decision;
@@ -210,6 +211,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let store = open_store(&args.database_url).await?;
     let config = ServerConfig::from(&args);
     let state = AppState::new(store.clone(), config);
+    // Other processes may share the database: follow their changes before serving anything.
+    let watcher = match &state.cache {
+        Some(cache) => Some(
+            cache
+                .spawn_watcher()
+                .await
+                .context("watching the database for changes")?,
+        ),
+        None => None,
+    };
     if let Some(created) = bootstrap::ensure_root(&state, args.root_token.as_deref()).await? {
         // Printed to standard output only, once; never logged.
         println!(
@@ -235,6 +246,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     .with_graceful_shutdown(shutdown_signal())
     .await?;
     flusher.abort();
+    if let Some(w) = watcher {
+        w.abort();
+    }
     // Nothing acknowledged is lost: what the log still holds is written before exiting.
     if let Err(e) = auth_log.flush().await {
         tracing::warn!(error = %e, "could not write the job token authentication log");

@@ -5,21 +5,36 @@ use std::sync::Arc;
 use jobscope_store::Store;
 
 use crate::authlog::AuthLog;
+use crate::cache::CachedStore;
 use crate::config::ServerConfig;
 
 #[derive(Clone)]
 pub struct AppState {
+    /// The store every handler goes through (behind the read cache when there is one).
     pub store: Arc<dyn Store>,
+    /// The read cache, when configured, for what only it can do (watching other processes'
+    /// changes, counting the calls that reached the database).
+    pub cache: Option<Arc<CachedStore>>,
     pub config: Arc<ServerConfig>,
     /// Successful cross-project job token accesses, waiting to be written.
     pub auth_log: Arc<AuthLog>,
 }
 
 impl AppState {
+    /// State over `store`, with the read cache in front of it when `config.cache` says so
+    /// (see [`crate::cache`]).
     pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> Self {
+        let cache = config
+            .cache
+            .then(|| Arc::new(CachedStore::new(store.clone())));
         AppState {
+            // The authentication log writes behind the cache: nothing cached depends on it.
             auth_log: Arc::new(AuthLog::new(store.clone())),
-            store,
+            store: match &cache {
+                Some(c) => c.clone(),
+                None => store,
+            },
+            cache,
             config: Arc::new(config),
         }
     }

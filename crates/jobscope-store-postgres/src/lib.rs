@@ -2233,6 +2233,37 @@ impl Store for PgStore {
         select.push(" ORDER BY a.id DESC");
         self.paged(count, select, page, audit_event).await
     }
+
+    async fn watch_changes(&self) -> StoreResult<Box<dyn ChangeWatch>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
+            .await
+            .map_err(map_err)?;
+        listener.listen(CHANGE_CHANNEL).await.map_err(map_err)?;
+        Ok(Box::new(NotifyWatch { listener }))
+    }
+}
+
+/// The channel triggers notify on commit (migration 3).
+const CHANGE_CHANNEL: &str = "jobscope_changes";
+
+/// PostgreSQL announces committed changes with `NOTIFY`, sent by statement triggers inside
+/// the writing transaction and delivered when it commits.
+struct NotifyWatch {
+    listener: sqlx::postgres::PgListener,
+}
+
+#[async_trait]
+impl ChangeWatch for NotifyWatch {
+    async fn changed(&mut self) -> StoreResult<()> {
+        match self.listener.try_recv().await {
+            Ok(Some(_)) => Ok(()),
+            // The connection was lost: notifications sent meanwhile are gone.
+            Ok(None) => Err(StoreError::Unavailable(
+                "the change notification connection was lost".to_owned(),
+            )),
+            Err(e) => Err(map_err(e)),
+        }
+    }
 }
 
 // ---- write helpers -------------------------------------------------------------------------

@@ -1983,6 +1983,49 @@ impl Store for SqliteStore {
         select.push(" ORDER BY a.id DESC");
         self.paged(count, select, page, audit_event).await
     }
+
+    async fn watch_changes(&self) -> StoreResult<Box<dyn ChangeWatch>> {
+        let mut watch = CounterWatch {
+            pool: self.pool.clone(),
+            last: 0,
+        };
+        watch.last = watch.read().await?;
+        Ok(Box::new(watch))
+    }
+}
+
+/// How often a process looks at the change counter: the bound on how long another
+/// process's committed change may take to reach this one's caches.
+pub const CHANGE_POLL_INTERVAL: Duration = Duration::from_millis(5);
+
+/// SQLite has no notifications: triggers bump `change_counter` in the writing transaction
+/// (migration 3), and each process reads it every [`CHANGE_POLL_INTERVAL`].
+struct CounterWatch {
+    pool: SqlitePool,
+    last: i64,
+}
+
+impl CounterWatch {
+    async fn read(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT value FROM change_counter WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl ChangeWatch for CounterWatch {
+    async fn changed(&mut self) -> StoreResult<()> {
+        loop {
+            tokio::time::sleep(CHANGE_POLL_INTERVAL).await;
+            let now = self.read().await?;
+            if now != self.last {
+                self.last = now;
+                return Ok(());
+            }
+        }
+    }
 }
 
 fn settings_from_row(row: &SqliteRow) -> StoreResult<InstanceSettings> {

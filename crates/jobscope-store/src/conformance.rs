@@ -34,6 +34,7 @@ pub const CASES: &[&str] = &[
     "jobs",
     "authorization_log",
     "concurrent_adds",
+    "change_announcements",
 ];
 
 pub async fn run_case(name: &str, store: &dyn Store) {
@@ -55,6 +56,7 @@ pub async fn run_case(name: &str, store: &dyn Store) {
         "jobs" => jobs(store).await,
         "authorization_log" => authorization_log(store).await,
         "concurrent_adds" => concurrent_adds(store).await,
+        "change_announcements" => change_announcements(store).await,
         other => panic!("unknown conformance case {other}"),
     }
 }
@@ -684,6 +686,56 @@ pub async fn member_listing(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(searched.items.len(), 1);
+}
+
+/// Changes to what authentication and decisions read are announced to watchers; recording a
+/// token's use is not (it happens on the request path and must not empty caches).
+pub async fn change_announcements(store: &dyn Store) {
+    let announced = std::time::Duration::from_secs(5);
+    let quiet = std::time::Duration::from_millis(300);
+    let mut watch = store.watch_changes().await.unwrap();
+    let u = user(store, "watched").await;
+    tokio::time::timeout(announced, watch.changed())
+        .await
+        .expect("a new user is announced")
+        .unwrap();
+    let tok = store
+        .create_personal_access_token(NewPersonalAccessToken {
+            user_id: u.id,
+            name: "ci".into(),
+            description: None,
+            scopes: vec!["api".into()],
+            expires_at: None,
+            token_digest: "watched-digest".into(),
+            created_at: t0(),
+        })
+        .await
+        .unwrap();
+    tokio::time::timeout(announced, watch.changed())
+        .await
+        .expect("a new token is announced")
+        .unwrap();
+    store
+        .touch_personal_access_token(tok.id, t0() + Duration::hours(1))
+        .await
+        .unwrap();
+    assert!(
+        tokio::time::timeout(quiet, watch.changed()).await.is_err(),
+        "recording a token's use must not be announced"
+    );
+    store.revoke_personal_access_token(tok.id).await.unwrap();
+    tokio::time::timeout(announced, watch.changed())
+        .await
+        .expect("a revoked token is announced")
+        .unwrap();
+    store
+        .set_user_state(u.id, UserState::Blocked)
+        .await
+        .unwrap();
+    tokio::time::timeout(announced, watch.changed())
+        .await
+        .expect("a blocked user is announced")
+        .unwrap();
 }
 
 pub async fn tokens(store: &dyn Store) {

@@ -288,4 +288,21 @@ pub trait Store: Send + Sync + 'static {
         query: &AuditQuery,
         page: PageRequest,
     ) -> StoreResult<Paged<AuditEvent>>;
+
+    // ---- change announcements ------------------------------------------------------------
+    /// Starts watching for committed changes, by any process, to what authentication and the
+    /// decision read (users, tokens other than their last use, namespaces, projects,
+    /// memberships, allowlists, jobs, instance settings). Changes to the authentication log
+    /// and audit events are not announced. A server's caches rely on it (see
+    /// `jobscope-server/src/cache.rs`).
+    async fn watch_changes(&self) -> StoreResult<Box<dyn ChangeWatch>>;
+}
+
+/// Announcements of committed changes, from [`Store::watch_changes`].
+#[async_trait]
+pub trait ChangeWatch: Send {
+    /// Returns once a change may have been committed since the previous call (or since the
+    /// watch started). An error means announcements may have been lost: the caller must
+    /// assume anything changed and start a new watch.
+    async fn changed(&mut self) -> StoreResult<()>;
 }

@@ -1,7 +1,8 @@
 //! Several `jobscope serve` processes on one database behave as one server: a change
-//! acknowledged by one is enforced by every other on the very next request. No process keeps
-//! state that could go stale (every check reads the database), so the bound is zero: the
-//! next request after the acknowledgement sees it (docs/operations.md).
+//! acknowledged by one is enforced by every other on the very next request. By default no
+//! process keeps state that could go stale (every check reads the database), so the bound is
+//! zero: the next request after the acknowledgement sees it. With `--cache` the bound is the
+//! database's announcement latency, measured below (docs/operations.md).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -186,5 +187,98 @@ async fn servers_starting_together_share_one_bootstrap() {
         }
         let users = api.all(&servers[0].api("/users")).await;
         assert_eq!(users.len(), 1, "{}: exactly one root", backend.name());
+    }
+}
+
+/// With `--cache`, each server answers checks from memory; the other server's changes reach
+/// it through the database's announcements (PostgreSQL `NOTIFY`, SQLite's change counter read
+/// every 5 ms). Each change must be enforced by the other server within [`CACHE_BOUND`]; the
+/// latencies seen are printed (docs/operations.md quotes them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_the_cache_changes_reach_the_other_server_within_the_bound() {
+    const CACHE_BOUND: std::time::Duration = std::time::Duration::from_secs(1);
+    for backend in backends() {
+        let url = backend.url();
+        let cached = [("JOBSCOPE_CACHE", "true")];
+        let one = Server::start_with(&url, &cached);
+        let two = Server::start_with(&url, &cached);
+        let api = Api::default();
+        let b = backend.name();
+        let g = api.group(&one, "acme").await;
+        let target = api.project(&one, g, "deployer").await;
+        let origin = api.project(&one, g, "builder").await;
+        let job = api
+            .post(
+                &one.api("/ci/jobs"),
+                json!({"project_id": origin, "user_id": 1}),
+            )
+            .await;
+        assert_eq!(job.status, 201, "{}", job.body);
+        let job_id = job.body["id"].as_i64().unwrap();
+        let token = job.body["token"].as_str().unwrap().to_owned();
+        let check_url = two.api(&format!("/job_token/allowed?project={target}"));
+        let check = || {
+            let http = api.http.clone();
+            let url = check_url.clone();
+            let token = token.clone();
+            async move {
+                http.get(url)
+                    .header("JOB-TOKEN", token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        // Waits until the check on two answers `want`; returns how long that took.
+        let until = |want: u16, what: &'static str| async move {
+            let started = std::time::Instant::now();
+            loop {
+                let got = check().await;
+                if got == want {
+                    return started.elapsed();
+                }
+                assert!(
+                    started.elapsed() < CACHE_BOUND,
+                    "{b}: {what}: still {got} after {CACHE_BOUND:?}"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+        };
+        let mut seen = Vec::new();
+        // Warm two's cache with a refusal, then change things on one.
+        assert_eq!(check().await, 403);
+        assert_eq!(check().await, 403);
+        let allowlist = one.api(&format!("/projects/{target}/job_token_scope/allowlist"));
+        for round in 0..5 {
+            let r = api
+                .post(&allowlist, json!({"target_project_id": origin}))
+                .await;
+            assert_eq!(r.status, 201, "{b} round {round}: {}", r.body);
+            seen.push(until(200, "added on one").await);
+            let r = api.delete(&format!("{allowlist}/{origin}")).await;
+            assert_eq!(r.status, 204);
+            seen.push(until(403, "removed on one").await);
+        }
+        let r = api
+            .post(&allowlist, json!({"target_project_id": origin}))
+            .await;
+        assert_eq!(r.status, 201);
+        seen.push(until(200, "added again").await);
+        let r = api
+            .put(
+                &one.api(&format!("/ci/jobs/{job_id}")),
+                json!({"status": "success"}),
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        seen.push(until(401, "job ended on one").await);
+        let worst = seen.iter().max().copied().unwrap_or_default();
+        eprintln!(
+            "{b}: with --cache, a change on one server reached the other in at most {worst:?} \
+             ({} changes)",
+            seen.len()
+        );
     }
 }

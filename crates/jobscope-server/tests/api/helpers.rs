@@ -24,6 +24,8 @@ pub const ROOT_TOKEN: &str = "glpat-root-test-token-0001";
 pub struct TestApp {
     pub router: Router,
     pub store: Arc<dyn Store>,
+    /// The read cache, when the config asked for one.
+    pub cache: Option<Arc<jobscope_server::cache::CachedStore>>,
     db: TestDatabase,
     counter: std::sync::atomic::AtomicU64,
 }
@@ -306,8 +308,15 @@ pub fn today() -> NaiveDate {
 }
 
 impl TestApp {
+    /// The default configuration; with `JOBSCOPE_TEST_CACHE=1` the read cache is on (the
+    /// test command runs this suite both ways).
     pub async fn new() -> TestApp {
-        Self::with_config(ServerConfig::default()).await
+        let cache = std::env::var("JOBSCOPE_TEST_CACHE").is_ok_and(|v| v == "1");
+        Self::with_config(ServerConfig {
+            cache,
+            ..ServerConfig::default()
+        })
+        .await
     }
 
     pub async fn with_config(config: ServerConfig) -> TestApp {
@@ -317,7 +326,10 @@ impl TestApp {
         jobscope_server::bootstrap::ensure_root(&state, Some(ROOT_TOKEN))
             .await
             .expect("bootstrap");
+        // Writes the tests make directly go through the server's cache, as the server's own do.
+        let store = state.store.clone();
         TestApp {
+            cache: state.cache.clone(),
             router: jobscope_server::app(state),
             store,
             db,

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod authz_matrix;
+mod cache;
 mod enforcement;
 mod helpers;
 mod robustness;

@@ -144,8 +144,8 @@ impl Instance {
             .await
             .expect("bootstrap");
         Instance {
+            store: state.store.clone(),
             router: jobscope_server::app(state),
-            store,
         }
     }
 
