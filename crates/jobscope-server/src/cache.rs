@@ -46,7 +46,11 @@ impl<K: Eq + Hash, V: Clone> Map<K, V> {
         }
     }
 
-    fn get(&self, k: &K) -> Option<V> {
+    fn get<Q>(&self, k: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         self.inner.read().ok()?.get(k).cloned()
     }
 
@@ -241,16 +245,16 @@ macro_rules! cached {
 /// guessed tokens or paths cannot fill memory.
 macro_rules! cached_if_found {
     ($self:ident, $map:ident, $key:expr, $method:ident ( $($arg:expr),* )) => {{
-        let key = $key;
+        // The key is borrowed for the lookup and only copied when something is stored.
         if $self.trusted()
-            && let Some(v) = $self.$map.get(&key)
+            && let Some(v) = $self.$map.get($key)
         {
             return Ok(Some(v));
         }
         let seen = $self.seen();
         let found = $self.count().$method($($arg),*).await?;
         if let (Some(v), true) = (&found, $self.trusted()) {
-            $self.$map.put(&$self.generation, seen, key, v.clone());
+            $self.$map.put(&$self.generation, seen, $key.to_owned(), v.clone());
         }
         Ok(found)
     }};
@@ -404,7 +408,7 @@ impl Store for CachedStore {
         cached_if_found!(
             self,
             project_paths,
-            full_path.to_owned(),
+            full_path,
             project_by_full_path(full_path)
         )
     }
@@ -591,7 +595,7 @@ impl Store for CachedStore {
         read!(self.job(id))
     }
     async fn job_by_token_digest(&self, digest: &str) -> StoreResult<Option<Job>> {
-        cached_if_found!(self, jobs, digest.to_owned(), job_by_token_digest(digest))
+        cached_if_found!(self, jobs, digest, job_by_token_digest(digest))
     }
     async fn finish_job(
         &self,
