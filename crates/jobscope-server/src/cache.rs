@@ -31,8 +31,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use jobscope_store::*;
 use jobscope_types::{AccessLevel, JobId, NamespaceId, ProjectId, TokenId, UserId};
 
-/// Entries a map may hold before it is emptied (a bound on memory, not an eviction policy).
-const MAP_CAP: usize = 1 << 20;
+/// Entries a map may hold before it is emptied (a bound on memory, not an eviction policy):
+/// with the largest records (projects with their namespaces, about 1 KiB each) a full map
+/// holds about 256 MiB.
+const MAP_CAP: usize = 1 << 18;
 
 /// One cached map. Values are cloned out.
 struct Map<K, V> {
@@ -97,6 +99,8 @@ pub struct CachedStore {
     namespaces: Map<NamespaceId, Option<Namespace>>,
     project_links: Map<(ProjectId, ProjectId, LinkDirection), Option<ProjectLink>>,
     group_links: Map<ProjectId, Vec<GroupLink>>,
+    /// The same entries indexed for the decision, shared rather than copied.
+    group_entries: Map<ProjectId, Arc<GroupEntries>>,
     jobs: Map<String, Job>,
 }
 
@@ -122,6 +126,7 @@ impl CachedStore {
             namespaces: Map::new(),
             project_links: Map::new(),
             group_links: Map::new(),
+            group_entries: Map::new(),
             jobs: Map::new(),
         }
     }
@@ -146,6 +151,7 @@ impl CachedStore {
         self.namespaces.clear();
         self.project_links.clear();
         self.group_links.clear();
+        self.group_entries.clear();
         self.jobs.clear();
     }
 
@@ -498,6 +504,9 @@ impl Store for CachedStore {
     }
     async fn group_links(&self, source: ProjectId) -> StoreResult<Vec<GroupLink>> {
         cached!(self, group_links, source, group_links(source))
+    }
+    async fn group_entries(&self, source: ProjectId) -> StoreResult<Arc<GroupEntries>> {
+        cached!(self, group_entries, source, group_entries(source))
     }
     async fn project_link(
         &self,

@@ -237,8 +237,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     tracing::info!(%addr, "jobscope is listening");
-    let flusher = state.auth_log.spawn_flusher(authlog::FLUSH_INTERVAL);
+    let flusher =
+        authlog::spawn_flusher(&state.auth_log, &state.token_uses, authlog::FLUSH_INTERVAL);
     let auth_log = state.auth_log.clone();
+    let token_uses = state.token_uses.clone();
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -252,6 +254,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Nothing acknowledged is lost: what the log still holds is written before exiting.
     if let Err(e) = auth_log.flush().await {
         tracing::warn!(error = %e, "could not write the job token authentication log");
+    }
+    if let Err(e) = token_uses.flush().await {
+        tracing::warn!(error = %e, "could not record when tokens were last used");
     }
     tracing::info!("jobscope stopped");
     Ok(())

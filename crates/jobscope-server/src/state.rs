@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use jobscope_store::Store;
 
-use crate::authlog::AuthLog;
+use crate::authlog::{AuthLog, TokenUses};
 use crate::cache::CachedStore;
 use crate::config::ServerConfig;
 
@@ -18,22 +18,28 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Successful cross-project job token accesses, waiting to be written.
     pub auth_log: Arc<AuthLog>,
+    /// Personal access token uses, waiting to be written.
+    pub token_uses: Arc<TokenUses>,
 }
 
 impl AppState {
     /// State over `store`, with the read cache in front of it when `config.cache` says so
     /// (see [`crate::cache`]).
     pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> Self {
+        let raw = store.clone();
         let cache = config
             .cache
             .then(|| Arc::new(CachedStore::new(store.clone())));
+        let store: Arc<dyn Store> = match &cache {
+            Some(c) => c.clone(),
+            None => store,
+        };
         AppState {
             // The authentication log writes behind the cache: nothing cached depends on it.
-            auth_log: Arc::new(AuthLog::new(store.clone())),
-            store: match &cache {
-                Some(c) => c.clone(),
-                None => store,
-            },
+            auth_log: Arc::new(AuthLog::new(raw)),
+            // Token uses go through the cache, which updates the token it holds.
+            token_uses: Arc::new(TokenUses::new(store.clone())),
+            store,
             cache,
             config: Arc::new(config),
         }

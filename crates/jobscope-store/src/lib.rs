@@ -175,6 +175,13 @@ pub trait Store: Send + Sync + 'static {
         direction: LinkDirection,
     ) -> StoreResult<Vec<ProjectLink>>;
     async fn group_links(&self, source: ProjectId) -> StoreResult<Vec<GroupLink>>;
+    /// The same entries as [`Store::group_links`], indexed for the decision. Stores build the
+    /// index from the list; the read cache keeps it.
+    async fn group_entries(&self, source: ProjectId) -> StoreResult<std::sync::Arc<GroupEntries>> {
+        Ok(std::sync::Arc::new(GroupEntries::new(
+            self.group_links(source).await?,
+        )))
+    }
     async fn project_link(
         &self,
         source: ProjectId,

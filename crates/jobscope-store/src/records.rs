@@ -1,6 +1,9 @@
 //! What the store keeps, as the rest of jobscope sees it. These are domain records, not wire
 //! types: the server turns them into GitLab's JSON shapes.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
 use chrono::{DateTime, NaiveDate, Utc};
 use jobscope_types::{AccessLevel, NamespaceId, ProjectId, TokenId, UserId, Visibility};
 
@@ -464,4 +467,68 @@ pub struct ScopeChangeSet {
 pub enum Admission {
     Project(ProjectLink),
     Group(GroupLink),
+}
+
+/// A project's group entries, indexed by group id: the decision looks one up for each group
+/// above the origin project, so the cost of a check depends on the origin's depth and not on
+/// how many entries the allowlist holds.
+#[derive(Clone, Debug, Default)]
+pub struct GroupEntries {
+    by_group: HashMap<NamespaceId, GroupLink, BuildHasherDefault<IdHasher>>,
+}
+
+impl GroupEntries {
+    pub fn new(links: impl IntoIterator<Item = GroupLink>) -> GroupEntries {
+        GroupEntries {
+            by_group: links.into_iter().map(|l| (l.target_group_id, l)).collect(),
+        }
+    }
+
+    /// The entry naming `group`, if any.
+    pub fn get(&self, group: NamespaceId) -> Option<&GroupLink> {
+        self.by_group.get(&group)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_group.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_group.is_empty()
+    }
+}
+
+/// A hasher for integer ids (a multiply and a rotate, as in rustc's FxHasher). The keys are
+/// ids the database assigned, so SipHash's resistance to chosen keys buys nothing here.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct IdHasher(u64);
+
+impl IdHasher {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_i64(&mut self, n: i64) {
+        self.add(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
 }

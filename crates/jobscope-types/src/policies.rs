@@ -42,6 +42,16 @@ pub fn expand<'a>(granted: impl IntoIterator<Item = &'a String>) -> BTreeSet<Str
     out
 }
 
+/// Whether an entry's list grants `wanted`: named in it, or `wanted` is `read_X` and the list
+/// names `admin_X`. The same answer as `expand(granted).contains(wanted)`, without building
+/// the set (this runs on every check).
+pub fn grants(granted: &[String], wanted: &str) -> bool {
+    let read_of = wanted.strip_prefix("read_");
+    granted
+        .iter()
+        .any(|g| g == wanted || (read_of.is_some() && g.strip_prefix("admin_") == read_of))
+}
+
 /// Joins names the way Rails' `to_sentence` does: "a", "a and b", "a, b, and c".
 pub fn to_sentence(items: &[String]) -> String {
     match items {
@@ -79,6 +89,26 @@ mod tests {
         assert!(e.contains("admin_packages"));
         assert!(e.contains("read_jobs"));
         assert!(!e.contains("admin_jobs"));
+    }
+
+    #[test]
+    fn grants_agrees_with_expand() {
+        let lists: Vec<Vec<String>> = vec![
+            vec![],
+            vec!["admin_packages".into()],
+            vec!["read_jobs".into(), "admin_deployments".into()],
+            vec!["admin_secure_files".into(), "read_secure_files".into()],
+        ];
+        let mut wanted: Vec<String> = JOB_TOKEN_POLICIES.iter().map(|p| p.to_string()).collect();
+        wanted.extend(["read_".to_string(), "admin_".to_string(), "".to_string()]);
+        for granted in &lists {
+            let expanded = expand(granted);
+            for w in &wanted {
+                assert_eq!(grants(granted, w), expanded.contains(w), "{granted:?} {w}");
+            }
+        }
+        assert!(grants(&["admin_packages".to_string()], "read_packages"));
+        assert!(!grants(&["read_packages".to_string()], "admin_packages"));
     }
 
     #[test]

@@ -23,8 +23,8 @@
 use chrono::{DateTime, Utc};
 use jobscope_server::decision::{Allowed, Denied, Request, Via, decide};
 use jobscope_store::{
-    GroupLink, LinkDirection, Membership, Namespace, NamespaceKind, Project, ProjectLink, User,
-    UserState,
+    GroupEntries, GroupLink, LinkDirection, Membership, Namespace, NamespaceKind, Project,
+    ProjectLink, User, UserState,
 };
 use jobscope_types::{AccessLevel, NamespaceId, ProjectId, UserId, Visibility};
 
@@ -94,7 +94,8 @@ pub struct Fixture {
     project_links: Vec<ProjectLink>,
     /// Index into `project_links` of the entry naming A (what the store's lookup returns).
     project_hit: Option<usize>,
-    group_links: Vec<GroupLink>,
+    /// B's group entries, indexed as the store hands them to `decide`.
+    group_entries: GroupEntries,
 }
 
 fn at() -> DateTime<Utc> {
@@ -235,7 +236,7 @@ impl Fixture {
             memberships,
             project_links,
             project_hit,
-            group_links,
+            group_entries: GroupEntries::new(group_links),
         };
         f.check();
         f
@@ -249,7 +250,7 @@ impl Fixture {
             memberships: &self.memberships,
             instance_enforced: false,
             project_link: self.project_hit.map(|i| &self.project_links[i]),
-            group_links: &self.group_links,
+            group_entries: &self.group_entries,
             policy: Some(POLICY),
         }
     }

@@ -155,17 +155,15 @@ impl FromRequestParts<AppState> for MaybeCaller {
         if let Some(reason) = user_state_denial(&user, base.as_str()) {
             return Err(ApiError::forbidden(reason));
         }
+        let mut token = token;
         if token
             .last_used_at
             .is_none_or(|t| now - t >= LAST_USED_INTERVAL)
         {
-            let store = state.store.clone();
-            let id = token.id;
-            tokio::spawn(async move {
-                if let Err(e) = store.touch_personal_access_token(id, now).await {
-                    tracing::warn!(error = %e, "could not record token use");
-                }
-            });
+            // Written in the background (see `authlog::TokenUses`); this request already
+            // shows the new time.
+            state.token_uses.record(token.id, now);
+            token.last_used_at = Some(now);
         }
         let mut caller = Caller::new(user, token);
         if let Some(who) = sudo_identifier(parts) {

@@ -39,7 +39,7 @@ pub async fn decide(
             .project_link(target.id, origin.id, LinkDirection::Inbound)
             .await?
     };
-    let group_links = state.store.group_links(target.id).await?;
+    let group_entries = state.store.group_entries(target.id).await?;
     let memberships = jc.memberships(state).await?;
     let request = Request {
         origin,
@@ -48,7 +48,7 @@ pub async fn decide(
         memberships,
         instance_enforced: settings.enforce_ci_inbound_job_token_scope_enabled,
         project_link: project_link.as_ref(),
-        group_links: &group_links,
+        group_entries: &group_entries,
         policy,
     };
     let allowed = match decision::decide(&request) {

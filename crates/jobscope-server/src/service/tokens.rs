@@ -100,6 +100,7 @@ fn may_manage(caller: &Caller, token: &PersonalAccessToken) -> bool {
 /// GET /personal_access_tokens/:id — GitLab answers 404 to administrators and 401 to others
 /// when the token is not theirs to see (or does not exist).
 pub async fn show(state: &AppState, caller: &Caller, id: i64) -> ApiResult<PersonalAccessToken> {
+    state.token_uses.flush().await?;
     let token = state.store.personal_access_token(TokenId(id)).await?;
     match token {
         Some(t) if may_manage(caller, &t) => Ok(t),
@@ -121,6 +122,8 @@ pub async fn list(
     filter: ListTokens,
     page: PageRequest,
 ) -> ApiResult<Paged<PersonalAccessToken>> {
+    // This process's recorded uses first, so that `last_used_at` is never behind them.
+    state.token_uses.flush().await?;
     let user_id = match filter.user_id {
         Some(id) if caller.is_admin() => {
             if state.store.user(UserId(id)).await?.is_none() {

@@ -929,3 +929,41 @@ async fn version_and_sudo() {
     .await;
     assert_eq!(res["error"], "insufficient_scope");
 }
+
+#[tokio::test]
+async fn token_use_is_written_off_the_request_path_and_shown_at_once() {
+    let app = TestApp::new().await;
+    let (user, pat) = app.user_with_token("walker").await;
+    let stored = |app: &TestApp| {
+        let store = app.store.clone();
+        async move {
+            let page = store
+                .list_personal_access_tokens(
+                    &jobscope_store::TokenQuery {
+                        user_id: Some(user.id),
+                        ..Default::default()
+                    },
+                    jobscope_store::PageRequest::new(1, 20),
+                )
+                .await
+                .unwrap();
+            page.items[0].last_used_at
+        }
+    };
+    assert_eq!(stored(&app).await, None);
+    // The request shows the time it recorded...
+    let me = expect(
+        &app,
+        get("/api/v4/personal_access_tokens/self").token(&pat),
+        200,
+    )
+    .await;
+    assert!(me["last_used_at"].is_string(), "{me}");
+    expect(&app, get("/api/v4/user").token(&pat), 200).await;
+    // ...but the database has not been written by the requests themselves.
+    assert_eq!(stored(&app).await, None);
+    // Reading tokens writes what this process recorded first.
+    let list = expect(&app, get("/api/v4/personal_access_tokens").token(&pat), 200).await;
+    assert!(list[0]["last_used_at"].is_string(), "{list}");
+    assert!(stored(&app).await.is_some());
+}
