@@ -38,7 +38,9 @@ use axum::response::{IntoResponse, Response};
 use jobscope_store::Store;
 use jobscope_store_sqlite::SqliteStore;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -47,6 +49,34 @@ use crate::error::{ApiError, ErrorDetail};
 use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Request ids: a random prefix drawn once per process and a counter, so that ids are unique
+/// across the servers behind one load balancer without a system call per request (a UUID v4
+/// reads the kernel's random source each time).
+#[derive(Clone)]
+struct RequestIds {
+    prefix: Arc<str>,
+    next: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl RequestIds {
+    fn new() -> RequestIds {
+        let random: [u8; 8] = rand::random();
+        RequestIds {
+            prefix: hex::encode(random).into(),
+            next: Arc::new(std::sync::atomic::AtomicU64::new(1)),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}{n:016x}", self.prefix))
+            .ok()
+            .map(RequestId::new)
+    }
+}
 
 async fn not_found() -> ApiError {
     ApiError::RouteNotFound
@@ -115,7 +145,7 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
 }
 
 /// Opens the store named by a database URL.

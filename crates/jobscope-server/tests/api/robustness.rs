@@ -278,3 +278,23 @@ async fn nul_bytes_are_refused_everywhere() {
         .await;
     assert_eq!(res.status.as_u16(), 404, "{}", res.text);
 }
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_a_clients_own_is_kept() {
+    let app = TestApp::new().await;
+    let a = app.send(get("/api/v4/version")).await;
+    let b = app.send(get("/api/v4/version")).await;
+    let (a, b) = (
+        a.header("x-request-id").unwrap().to_owned(),
+        b.header("x-request-id").unwrap().to_owned(),
+    );
+    assert_eq!(a.len(), 32, "{a}");
+    assert!(a.bytes().all(|c| c.is_ascii_hexdigit()), "{a}");
+    assert_ne!(a, b);
+    // The same process: the same prefix, a different counter.
+    assert_eq!(a[..16], b[..16]);
+    let own = app
+        .send(get("/api/v4/version").header("x-request-id", "from-the-proxy-1"))
+        .await;
+    assert_eq!(own.header("x-request-id"), Some("from-the-proxy-1"));
+}
