@@ -50,6 +50,13 @@ use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// The log target of the one-line-per-request access log (`info`). The default filter turns
+/// it off; `JOBSCOPE_LOG=info` (or `info,jobscope_server::access=info`) turns it on.
+pub const ACCESS_LOG: &str = "jobscope_server::access";
+
+/// The log filter when `JOBSCOPE_LOG` is not set.
+pub const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn,jobscope_server::access=warn";
+
 /// Request ids: a random prefix drawn once per process and a counter, so that ids are unique
 /// across the servers behind one load balancer without a system call per request (a UUID v4
 /// reads the kernel's random source each time).
@@ -78,10 +85,6 @@ impl MakeRequestId for RequestIds {
     }
 }
 
-async fn not_found() -> ApiError {
-    ApiError::RouteNotFound
-}
-
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     tracing::error!("a request handler panicked");
     ApiError::Internal("handler panicked".into()).into_response()
@@ -92,60 +95,56 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 pub fn app(state: AppState) -> Router {
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request<Body>| {
-            // Only the method and the route template: query strings may carry tokens.
-            let route = req
-                .extensions()
-                .get::<MatchedPath>()
-                .map(|m| m.as_str().to_owned())
-                .unwrap_or_else(|| "<unmatched>".to_owned());
-            let request_id = req
-                .headers()
-                .get(&REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
-            tracing::info_span!("request", method = %req.method(), route, request_id)
+            // Only the method and the route template: query strings may carry tokens. The
+            // field values are borrowed and only formatted when the span is enabled.
+            tracing::info_span!(
+                "request",
+                method = %req.method(),
+                route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("<unmatched>", MatchedPath::as_str),
+                request_id = req
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or(""),
+            )
         })
         .on_response(
-            |resp: &Response, latency: Duration, _span: &tracing::Span| {
+            |resp: &axum::http::Response<_>, latency: Duration, _span: &tracing::Span| {
                 let status = resp.status().as_u16();
-                let detail = resp.extensions().get::<ErrorDetail>().map(|d| d.0.as_str());
-                if let Some(detail) = detail {
-                    tracing::error!(
-                        status,
-                        latency_ms = latency.as_secs_f64() * 1000.0,
-                        detail,
-                        "response"
-                    );
+                let latency_ms = latency.as_secs_f64() * 1000.0;
+                // Failures are always logged; one line for every answer is the access log,
+                // off by default (see `ACCESS_LOG`): at tens of thousands of checks a second
+                // it would cost more than the checks.
+                if let Some(detail) = resp.extensions().get::<ErrorDetail>() {
+                    tracing::error!(status, latency_ms, detail = detail.0.as_str(), "response");
                 } else {
-                    tracing::info!(
-                        status,
-                        latency_ms = latency.as_secs_f64() * 1000.0,
-                        "response"
-                    );
+                    tracing::info!(target: ACCESS_LOG, status, latency_ms, "response");
                 }
             },
         );
-    Router::new()
-        .nest("/api/v4", routes::api_router())
-        .fallback(not_found)
-        .with_state(state)
-        .layer(CatchPanicLayer::custom(panic_response))
+    // One stack applied once: `Router::layer` boxes each layer it is given around every
+    // route, and each box is cloned on every request. Outermost first.
+    let stack = tower::ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
+        .layer(trace)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("max-age=0, private, must-revalidate"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("SAMEORIGIN"),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("max-age=0, private, must-revalidate"),
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
-        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-        .layer(trace)
-        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
+        .layer(CatchPanicLayer::custom(panic_response));
+    routes::api_router().with_state(state).layer(stack)
 }
 
 /// Opens the store named by a database URL.

@@ -197,8 +197,10 @@ async fn route_not_found() -> ApiError {
     ApiError::RouteNotFound
 }
 
-/// The `/api/v4` router. Unknown paths, and known paths with another method, answer
-/// `404 {"error":"404 Not Found"}` as GitLab's catch-all route does.
+/// The router of every `/api/v4` route (declared without the prefix in [`ROUTES`]; prefixed
+/// here rather than nested, which would route every request twice). Unknown paths, and known
+/// paths with another method, answer `404 {"error":"404 Not Found"}` as GitLab's catch-all
+/// route does.
 pub fn api_router() -> Router<AppState> {
     let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
     for (path, mr) in method_routers() {
@@ -209,7 +211,7 @@ pub fn api_router() -> Router<AppState> {
     }
     let mut router = Router::new();
     for (path, mr) in by_path {
-        router = router.route(path, mr.fallback(route_not_found));
+        router = router.route(&format!("/api/v4{path}"), mr.fallback(route_not_found));
     }
     router.fallback(route_not_found)
 }
