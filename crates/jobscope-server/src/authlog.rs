@@ -13,24 +13,37 @@ use jobscope_types::{ProjectId, TokenId};
 /// How often the background task writes the buffer.
 pub const FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How long a written (accessed, origin) pair is not written again unless it brings a policy
+/// the log does not have yet: GitLab's capture delay. Without it a busy pair would be written
+/// every second, and many distinct pairs would keep the database busy with the log.
+pub const CAPTURE_DELAY: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+type Pair = (ProjectId, ProjectId);
+
+#[derive(Default)]
+struct LogState {
+    /// Accesses not written yet.
+    pending: HashMap<Pair, AuthorizationRecord>,
+    /// Pairs written within the capture delay: when, and the policies written.
+    written: HashMap<Pair, (DateTime<Utc>, Vec<String>)>,
+}
+
 pub struct AuthLog {
     store: Arc<dyn Store>,
-    pending: Mutex<HashMap<(ProjectId, ProjectId), AuthorizationRecord>>,
+    state: Mutex<LogState>,
 }
 
 impl AuthLog {
     pub fn new(store: Arc<dyn Store>) -> Self {
         AuthLog {
             store,
-            pending: Mutex::new(HashMap::new()),
+            state: Mutex::new(LogState::default()),
         }
     }
 
-    fn lock(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<(ProjectId, ProjectId), AuthorizationRecord>> {
-        // A panic while holding this lock leaves a plain map behind; keep using it.
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, LogState> {
+        // A panic while holding this lock leaves plain maps behind; keep using them.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn merge(
@@ -53,34 +66,58 @@ impl AuthLog {
         }
     }
 
-    /// Notes a successful cross-project access (cheap: a map update).
+    /// Notes a successful cross-project access (cheap: a map update). A pair written less
+    /// than [`CAPTURE_DELAY`] ago is not noted again, unless `policy` is new for it.
     pub fn record(&self, accessed: ProjectId, origin: ProjectId, policy: Option<&str>) {
+        let at = crate::service::now();
+        let mut state = self.lock();
+        if let Some((written_at, policies)) = state.written.get(&(accessed, origin))
+            && at - *written_at < CAPTURE_DELAY
+            && policy.is_none_or(|p| policies.iter().any(|q| q == p))
+        {
+            return;
+        }
         let rec = AuthorizationRecord {
             accessed_project_id: accessed,
             origin_project_id: origin,
-            at: crate::service::now(),
+            at,
             policies: policy.map(|p| vec![p.to_owned()]).unwrap_or_default(),
         };
-        Self::merge(&mut self.lock(), rec);
+        Self::merge(&mut state.pending, rec);
     }
 
     /// How many (accessed, origin) pairs wait to be written.
     pub fn pending(&self) -> usize {
-        self.lock().len()
+        self.lock().pending.len()
     }
 
     /// Writes everything pending. On failure the records go back into the buffer.
     pub async fn flush(&self) -> StoreResult<()> {
-        let batch: Vec<AuthorizationRecord> = self.lock().drain().map(|(_, r)| r).collect();
+        let batch: Vec<AuthorizationRecord> = self.lock().pending.drain().map(|(_, r)| r).collect();
         if batch.is_empty() {
             return Ok(());
         }
         if let Err(e) = self.store.record_authorizations(&batch).await {
-            let mut map = self.lock();
+            let mut state = self.lock();
             for r in batch {
-                Self::merge(&mut map, r);
+                Self::merge(&mut state.pending, r);
             }
             return Err(e);
+        }
+        let now = crate::service::now();
+        let mut state = self.lock();
+        state.written.retain(|_, (at, _)| now - *at < CAPTURE_DELAY);
+        for r in batch {
+            let entry = state
+                .written
+                .entry((r.accessed_project_id, r.origin_project_id))
+                .or_insert_with(|| (r.at, Vec::new()));
+            entry.0 = r.at;
+            for p in r.policies {
+                if !entry.1.contains(&p) {
+                    entry.1.push(p);
+                }
+            }
         }
         Ok(())
     }

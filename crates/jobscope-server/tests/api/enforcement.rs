@@ -998,3 +998,57 @@ async fn reverse_lookup_lists_what_the_caller_may_see() {
     let res = app.send(get(&path).token(ROOT_TOKEN)).await;
     assert_eq!(res.header("x-total"), Some("2"));
 }
+
+#[tokio::test]
+async fn a_logged_pair_is_written_again_only_after_the_capture_delay_or_with_a_new_policy() {
+    let app = TestApp::new().await;
+    let g = app.group("acme", None, Visibility::Private).await;
+    let origin = app.project(g.id, "builder", Visibility::Private).await;
+    let target = app.project(g.id, "deployer", Visibility::Private).await;
+    let user = app.user("runner").await;
+    app.member(
+        MemberSource::Namespace(g.id),
+        user.id,
+        AccessLevel::Developer,
+    )
+    .await;
+    app.link_project(target.id, origin.id).await;
+    let (_, token) = app.job(origin.id, user.id).await;
+    let logs = format!("/api/v4/projects/{}/job_token_scope/auth_logs", target.id);
+    let read = || async {
+        let res = app.send(get(&logs).token(ROOT_TOKEN)).await;
+        assert_eq!(res.status.as_u16(), 200, "{}", res.text);
+        let rows = res.json();
+        assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+        rows[0].clone()
+    };
+    let ok = |policy| {
+        let (app, token, target) = (&app, &token, target.id.to_string());
+        async move {
+            let res = allowed(app, token, &target, policy).await;
+            assert_eq!(res.status.as_u16(), 200, "{}", res.text);
+        }
+    };
+    ok(Some("read_jobs")).await;
+    let first = read().await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    // The same pair and policy within the capture delay: nothing new to write.
+    ok(Some("read_jobs")).await;
+    ok(None).await;
+    assert_eq!(
+        read().await["last_authorized_at"],
+        first["last_authorized_at"]
+    );
+    // A policy the log does not have yet is written at once.
+    ok(Some("read_packages")).await;
+    let third = read().await;
+    assert_ne!(third["last_authorized_at"], first["last_authorized_at"]);
+    assert!(
+        third["job_token_policies"]["read_jobs"].is_string(),
+        "{third}"
+    );
+    assert!(
+        third["job_token_policies"]["read_packages"].is_string(),
+        "{third}"
+    );
+}
