@@ -79,9 +79,10 @@ impl RequestIds {
 impl MakeRequestId for RequestIds {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
         let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{}{n:016x}", self.prefix))
-            .ok()
-            .map(RequestId::new)
+        let mut id = String::with_capacity(self.prefix.len() + 16);
+        id.push_str(&self.prefix);
+        auth::tokens::push_hex(&mut id, &n.to_be_bytes());
+        HeaderValue::from_str(&id).ok().map(RequestId::new)
     }
 }
 

@@ -2076,55 +2076,42 @@ impl Store for PgStore {
         if records.is_empty() {
             return Ok(());
         }
-        // Merge the batch first: one row per (accessed, origin), the latest times.
-        type Merged = (DateTime<Utc>, BTreeMap<String, DateTime<Utc>>);
-        let mut merged: BTreeMap<(i64, i64), Merged> = BTreeMap::new();
-        for r in records {
-            let at = ts(r.at);
-            let entry = merged
-                .entry((r.accessed_project_id.get(), r.origin_project_id.get()))
-                .or_insert_with(|| (at, BTreeMap::new()));
-            entry.0 = entry.0.max(at);
-            for name in &r.policies {
-                let t = entry.1.entry(name.clone()).or_insert(at);
-                *t = (*t).max(at);
-            }
+        // One row per (accessed, origin), in key order, written by one statement: the
+        // columns travel as four arrays.
+        let merged = merge_authorizations(records);
+        let mut accessed = Vec::with_capacity(merged.len());
+        let mut origin = Vec::with_capacity(merged.len());
+        let mut at = Vec::with_capacity(merged.len());
+        let mut policies = Vec::with_capacity(merged.len());
+        for m in &merged {
+            accessed.push(m.accessed_project_id.get());
+            origin.push(m.origin_project_id.get());
+            at.push(ts(m.at));
+            let times: BTreeMap<&str, DateTime<Utc>> = m
+                .policies
+                .iter()
+                .map(|(k, v)| (k.as_str(), ts(*v)))
+                .collect();
+            policies
+                .push(serde_json::to_string(&times).map_err(|e| StoreError::Other(Box::new(e)))?);
         }
-        let mut rows = Vec::with_capacity(merged.len());
-        for ((accessed, origin), (at, policies)) in merged {
-            let json =
-                serde_json::to_string(&policies).map_err(|e| StoreError::Other(Box::new(e)))?;
-            rows.push((accessed, origin, at, json));
-        }
-        let project_ids: Vec<i64> = rows
-            .iter()
-            .flat_map(|(a, o, _, _)| [*a, *o])
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
-        let rows = &rows;
-        let project_ids = &project_ids;
-        in_tx!(self, |tx| {
-            // Rows for projects deleted meanwhile are skipped; the ones that exist are kept
-            // from being deleted until the log is written (KEY SHARE, in id order).
-            let existing: Vec<i64> = sqlx::query_scalar(
-                "SELECT id FROM projects WHERE id = ANY ($1) ORDER BY id FOR KEY SHARE",
-            )
-            .bind(project_ids)
-            .fetch_all(&mut **tx)
-            .await
-            .map_err(map_err)?;
-            let existing: BTreeSet<i64> = existing.into_iter().collect();
-            for (accessed, origin, at, policies) in rows {
-                if !existing.contains(accessed) || !existing.contains(origin) {
-                    continue;
-                }
+        let (accessed, origin, at, policies) = (&accessed, &origin, &at, &policies);
+        // Rows for projects deleted meanwhile are skipped. A project deleted between the
+        // `EXISTS` and the foreign key's check fails the statement; the retry then skips it.
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = in_tx!(self, |tx| {
                 // The per-policy maximum is taken in SQL, so that concurrent flushes from
                 // several processes merge instead of overwriting each other.
                 sqlx::query(
                     "INSERT INTO ci_job_token_authorizations AS a (accessed_project_id, \
                      origin_project_id, last_authorized_at, job_token_policies) \
-                     VALUES ($1, $2, $3, $4::jsonb) \
+                     SELECT r.accessed, r.origin, r.at, r.policies::jsonb \
+                     FROM unnest($1::bigint[], $2::bigint[], $3::timestamptz[], $4::text[]) \
+                     AS r(accessed, origin, at, policies) \
+                     WHERE EXISTS (SELECT 1 FROM projects p WHERE p.id = r.accessed) \
+                     AND EXISTS (SELECT 1 FROM projects p WHERE p.id = r.origin) \
                      ON CONFLICT (accessed_project_id, origin_project_id) DO UPDATE SET \
                      last_authorized_at = GREATEST(a.last_authorized_at, \
                      EXCLUDED.last_authorized_at), \
@@ -2142,9 +2129,15 @@ impl Store for PgStore {
                 .execute(&mut **tx)
                 .await
                 .map_err(map_err)?;
+                Ok(())
+            });
+            match result {
+                Err(StoreError::NotFound) if attempt < 3 => {
+                    continue;
+                }
+                other => return other,
             }
-            Ok(())
-        })
+        }
     }
 
     async fn authorization_logs(

@@ -1860,49 +1860,72 @@ impl Store for SqliteStore {
     }
 
     async fn record_authorizations(&self, records: &[AuthorizationRecord]) -> StoreResult<()> {
+        /// Pairs per statement: each statement reads and writes its rows in one go, the batch
+        /// travelling as one JSON parameter (no limit on bound variables to meet).
+        const CHUNK: usize = 10_000;
         if records.is_empty() {
             return Ok(());
         }
+        let mut merged = merge_authorizations(records);
+        let json = |v: &serde_json::Value| {
+            serde_json::to_string(v).map_err(|e| StoreError::Other(Box::new(e)))
+        };
+        // Writers are serialised (`BEGIN IMMEDIATE`), so what is read here is still true
+        // when the rows are replaced below.
         let mut tx = self.write_tx().await?;
-        for r in records {
-            let current: Option<(String, String)> = sqlx::query_as(
-                "SELECT last_authorized_at, job_token_policies FROM ci_job_token_authorizations \
-                 WHERE accessed_project_id = ? AND origin_project_id = ?",
+        for chunk in merged.chunks_mut(CHUNK) {
+            let keys: Vec<[i64; 2]> = chunk
+                .iter()
+                .map(|m| [m.accessed_project_id.get(), m.origin_project_id.get()])
+                .collect();
+            let keys = json(&serde_json::json!(keys))?;
+            let current: Vec<(i64, i64, DateTime<Utc>, String)> = sqlx::query_as(
+                "SELECT a.accessed_project_id, a.origin_project_id, a.last_authorized_at, \
+                 a.job_token_policies FROM json_each(?1) k \
+                 JOIN ci_job_token_authorizations a \
+                 ON a.accessed_project_id = json_extract(k.value, '$[0]') \
+                 AND a.origin_project_id = json_extract(k.value, '$[1]')",
             )
-            .bind(r.accessed_project_id.get())
-            .bind(r.origin_project_id.get())
-            .fetch_optional(&mut *tx)
+            .bind(&keys)
+            .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?;
-            let mut policies = match &current {
-                Some((_, p)) => policy_times(p)?,
-                None => Default::default(),
-            };
-            for name in &r.policies {
-                let entry = policies.entry(name.clone()).or_insert(r.at);
-                if *entry < r.at {
-                    *entry = r.at;
+            for (accessed, origin, at, policies) in current {
+                // `merged` is in pair order.
+                if let Ok(i) = chunk.binary_search_by_key(&(accessed, origin), |m| {
+                    (m.accessed_project_id.get(), m.origin_project_id.get())
+                }) {
+                    chunk[i].absorb(at, &policy_times(&policies)?);
                 }
             }
-            let policies_json =
-                serde_json::to_string(&policies).map_err(|e| StoreError::Other(Box::new(e)))?;
-            // Rows for projects deleted meanwhile are skipped (the foreign keys refuse them).
-            let result = sqlx::query(
-                "INSERT INTO ci_job_token_authorizations (accessed_project_id, origin_project_id, \
-                 last_authorized_at, job_token_policies) \
-                 SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM projects WHERE id = ?1) \
-                 AND EXISTS (SELECT 1 FROM projects WHERE id = ?2) \
+            let mut rows = Vec::with_capacity(chunk.len());
+            for m in chunk.iter() {
+                rows.push(serde_json::json!([
+                    m.accessed_project_id.get(),
+                    m.origin_project_id.get(),
+                    // As sqlx binds a time, so that the column reads back the same way.
+                    m.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                    json(&serde_json::json!(m.policies))?,
+                ]));
+            }
+            let rows = json(&serde_json::Value::Array(rows))?;
+            // Rows for projects deleted meanwhile are skipped.
+            sqlx::query(
+                "INSERT INTO ci_job_token_authorizations (accessed_project_id, \
+                 origin_project_id, last_authorized_at, job_token_policies) \
+                 SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), \
+                 json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]') \
+                 FROM json_each(?1) r \
+                 WHERE EXISTS (SELECT 1 FROM projects WHERE id = json_extract(r.value, '$[0]')) \
+                 AND EXISTS (SELECT 1 FROM projects WHERE id = json_extract(r.value, '$[1]')) \
                  ON CONFLICT (accessed_project_id, origin_project_id) DO UPDATE SET \
-                 last_authorized_at = max(last_authorized_at, excluded.last_authorized_at), \
+                 last_authorized_at = excluded.last_authorized_at, \
                  job_token_policies = excluded.job_token_policies",
             )
-            .bind(r.accessed_project_id.get())
-            .bind(r.origin_project_id.get())
-            .bind(r.at)
-            .bind(&policies_json)
+            .bind(&rows)
             .execute(&mut *tx)
-            .await;
-            result.map_err(map_err)?;
+            .await
+            .map_err(map_err)?;
         }
         tx.commit().await.map_err(map_err)
     }

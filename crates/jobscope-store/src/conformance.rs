@@ -33,6 +33,7 @@ pub const CASES: &[&str] = &[
     "admissions",
     "jobs",
     "authorization_log",
+    "authorization_log_large_batch",
     "concurrent_adds",
     "change_announcements",
 ];
@@ -55,6 +56,7 @@ pub async fn run_case(name: &str, store: &dyn Store) {
         "admissions" => admissions(store).await,
         "jobs" => jobs(store).await,
         "authorization_log" => authorization_log(store).await,
+        "authorization_log_large_batch" => authorization_log_large_batch(store).await,
         "concurrent_adds" => concurrent_adds(store).await,
         "change_announcements" => change_announcements(store).await,
         other => panic!("unknown conformance case {other}"),
@@ -1622,6 +1624,82 @@ pub async fn authorization_log(store: &dyn Store) {
             .total,
         1
     );
+}
+
+/// A flush larger than one statement's worth of rows (backends write a batch in chunks):
+/// every pair is written once, merged with what was there, and pairs naming a project that
+/// no longer exists are skipped without losing the rest.
+pub async fn authorization_log_large_batch(store: &dyn Store) {
+    let g = group(store, "g", None, Visibility::Private).await;
+    let mut projects = Vec::new();
+    for i in 0..120 {
+        projects.push(project(store, g.id, &format!("p{i}"), Visibility::Private).await);
+    }
+    let gone = projects.pop().unwrap();
+    store.delete_project(gone.id).await.unwrap();
+    let mut batch = Vec::new();
+    for (i, accessed) in projects.iter().enumerate() {
+        for (j, origin) in projects.iter().enumerate() {
+            if i != j {
+                batch.push(AuthorizationRecord {
+                    accessed_project_id: accessed.id,
+                    origin_project_id: origin.id,
+                    at: t0() + Duration::seconds((i * 7 + j) as i64 % 50),
+                    policies: if j % 2 == 0 {
+                        vec!["read_jobs".into()]
+                    } else {
+                        vec![]
+                    },
+                });
+            }
+        }
+        batch.push(AuthorizationRecord {
+            accessed_project_id: accessed.id,
+            origin_project_id: gone.id,
+            at: t0(),
+            policies: vec![],
+        });
+    }
+    assert!(batch.len() > 14_000);
+    store.record_authorizations(&batch).await.unwrap();
+    // The same pairs again, a minute later, with another policy on the odd origins.
+    let later: Vec<AuthorizationRecord> = batch
+        .iter()
+        .filter(|r| r.origin_project_id != gone.id)
+        .map(|r| AuthorizationRecord {
+            at: r.at + Duration::seconds(60),
+            policies: vec!["read_packages".into()],
+            ..r.clone()
+        })
+        .filter(|r| r.origin_project_id.get() % 2 == 1)
+        .collect();
+    store.record_authorizations(&later).await.unwrap();
+    for (i, accessed) in projects.iter().enumerate().step_by(29) {
+        let logs = store
+            .authorization_logs(accessed.id, PageRequest::new(1, 200))
+            .await
+            .unwrap();
+        assert_eq!(logs.total, projects.len() as u64 - 1, "one row per origin");
+        for log in &logs.items {
+            let j = projects.iter().position(|p| p.id == log.origin.id).unwrap();
+            let first = t0() + Duration::seconds((i * 7 + j) as i64 % 50);
+            let odd = log.origin.id.get() % 2 == 1;
+            let expected = if odd {
+                first + Duration::seconds(60)
+            } else {
+                first
+            };
+            assert_eq!(log.last_authorized_at, expected);
+            assert_eq!(
+                log.job_token_policies.get("read_jobs").copied(),
+                (j % 2 == 0).then_some(first)
+            );
+            assert_eq!(
+                log.job_token_policies.get("read_packages").copied(),
+                odd.then_some(expected)
+            );
+        }
+    }
 }
 
 /// Fills a store with one of everything (used by the export round trip).

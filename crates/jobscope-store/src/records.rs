@@ -411,6 +411,55 @@ pub struct AuthorizationRecord {
     pub policies: Vec<String>,
 }
 
+/// One (accessed, origin) pair of a batch of [`AuthorizationRecord`]s after merging: the
+/// latest time, and for each policy the latest time it was needed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MergedAuthorization {
+    pub accessed_project_id: ProjectId,
+    pub origin_project_id: ProjectId,
+    pub at: DateTime<Utc>,
+    pub policies: std::collections::BTreeMap<String, DateTime<Utc>>,
+}
+
+impl MergedAuthorization {
+    /// Folds what the log already holds for this pair into it (the later time wins, per
+    /// policy too), so that one write can replace the row.
+    pub fn absorb(
+        &mut self,
+        at: DateTime<Utc>,
+        policies: &std::collections::BTreeMap<String, DateTime<Utc>>,
+    ) {
+        self.at = self.at.max(at);
+        for (name, t) in policies {
+            let mine = self.policies.entry(name.clone()).or_insert(*t);
+            *mine = (*mine).max(*t);
+        }
+    }
+}
+
+/// Merges a batch into one entry per (accessed, origin) pair, in pair order, so that a
+/// backend writes each row once (and in an order that cannot deadlock with another batch).
+pub fn merge_authorizations(records: &[AuthorizationRecord]) -> Vec<MergedAuthorization> {
+    let mut merged: std::collections::BTreeMap<(ProjectId, ProjectId), MergedAuthorization> =
+        std::collections::BTreeMap::new();
+    for r in records {
+        let entry = merged
+            .entry((r.accessed_project_id, r.origin_project_id))
+            .or_insert_with(|| MergedAuthorization {
+                accessed_project_id: r.accessed_project_id,
+                origin_project_id: r.origin_project_id,
+                at: r.at,
+                policies: std::collections::BTreeMap::new(),
+            });
+        entry.at = entry.at.max(r.at);
+        for name in &r.policies {
+            let t = entry.policies.entry(name.clone()).or_insert(r.at);
+            *t = (*t).max(r.at);
+        }
+    }
+    merged.into_values().collect()
+}
+
 /// A row of a project's job token authentication log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthorizationLog {
