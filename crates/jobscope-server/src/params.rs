@@ -425,29 +425,23 @@ fn is_form(content_type: &str) -> bool {
         .eq_ignore_ascii_case("application/x-www-form-urlencoded")
 }
 
-impl FromRequest<AppState> for RequestParams {
-    type Rejection = ApiError;
+/// Does a request with this `Content-Type` carry parameters in its body?
+pub fn body_has_params(content_type: &str) -> bool {
+    is_json(content_type) || is_form(content_type)
+}
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let mut params = Params::from_query(req.uri().query());
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let wants_body = is_json(&content_type) || is_form(&content_type);
-        if !wants_body {
-            params.refuse_nul()?;
-            return Ok(RequestParams(params));
-        }
-        let body: Bytes = collect_limited(req.into_body(), state.config.max_body_bytes).await?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            params.refuse_nul()?;
-            return Ok(RequestParams(params));
-        }
-        if is_json(&content_type) {
-            match serde_json::from_slice::<Value>(&body) {
+/// The parameters of a request: its query string merged with its body (JSON object or form),
+/// the body winning. `body` is `None` when the content type carries no parameters (see
+/// [`body_has_params`]). A pure function of its inputs, so that it can be fuzzed.
+pub fn parse_request(
+    query: Option<&str>,
+    content_type: &str,
+    body: Option<&[u8]>,
+) -> Result<Params, ApiError> {
+    let mut params = Params::from_query(query);
+    if let Some(body) = body.filter(|b| !b.iter().all(u8::is_ascii_whitespace)) {
+        if is_json(content_type) {
+            match serde_json::from_slice::<Value>(body) {
                 Ok(Value::Object(map)) => params.merge_json(map),
                 // A JSON body that is not an object carries no named parameters.
                 Ok(_) => {}
@@ -457,11 +451,30 @@ impl FromRequest<AppState> for RequestParams {
                     ));
                 }
             }
-        } else {
-            params.merge_pairs(form_urlencoded::parse(&body));
+        } else if is_form(content_type) {
+            params.merge_pairs(form_urlencoded::parse(body));
         }
-        params.refuse_nul()?;
-        Ok(RequestParams(params))
+    }
+    params.refuse_nul()?;
+    Ok(params)
+}
+
+impl FromRequest<AppState> for RequestParams {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !body_has_params(content_type) {
+            return parse_request(req.uri().query(), content_type, None).map(RequestParams);
+        }
+        let content_type = content_type.to_owned();
+        let query = req.uri().query().map(str::to_owned);
+        let body: Bytes = collect_limited(req.into_body(), state.config.max_body_bytes).await?;
+        parse_request(query.as_deref(), &content_type, Some(&body)).map(RequestParams)
     }
 }
 

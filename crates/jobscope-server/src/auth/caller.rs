@@ -8,7 +8,7 @@ use jobscope_store::{Membership, PersonalAccessToken, User, UserState};
 use tokio::sync::OnceCell;
 
 use crate::auth::scopes::RouteScopes;
-use crate::auth::tokens::SecretToken;
+use crate::auth::tokens::{PAT_PREFIX, SecretToken};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::urls::BaseUrl;
@@ -65,7 +65,7 @@ impl MaybeCaller {
 
 /// Where the request's personal access token (or OAuth-style bearer token) is, in GitLab's
 /// order of precedence. Job tokens are not credentials for these routes and are ignored.
-fn find_token(parts: &Parts) -> Option<SecretToken> {
+pub fn find_token(parts: &Parts) -> Option<SecretToken> {
     let headers: &HeaderMap = &parts.headers;
     if let Some(v) = headers.get("private-token").and_then(|v| v.to_str().ok()) {
         return Some(SecretToken::new(v.trim()));
@@ -123,6 +123,9 @@ impl FromRequestParts<AppState> for MaybeCaller {
             }
             return Ok(MaybeCaller(None));
         };
+        if !secret.has_shape(PAT_PREFIX) {
+            return Err(ApiError::Unauthorized);
+        }
         let store = &state.store;
         let token = store
             .personal_access_token_by_digest(&secret.digest())

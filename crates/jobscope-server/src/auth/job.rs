@@ -72,7 +72,9 @@ impl FromRequestParts<AppState> for JobCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let secret = find_job_token(parts).ok_or(ApiError::Unauthorized)?;
+        let secret = find_job_token(parts)
+            .filter(|s| s.has_shape(JOB_TOKEN_PREFIX))
+            .ok_or(ApiError::Unauthorized)?;
         let job = state
             .store
             .job_by_token_digest(&secret.digest())

@@ -59,6 +59,18 @@ impl SecretToken {
     pub fn digest(&self) -> String {
         digest(&self.0)
     }
+
+    /// Could this be a token jobscope issued with `prefix` (`glpat-` or `glcbt-`)? The
+    /// prefix, then 8 to 255 of GitLab's token characters. Anything else is refused without
+    /// looking it up (C1.13): a malformed or oversized credential costs no database work.
+    pub fn has_shape(&self, prefix: &str) -> bool {
+        self.0.strip_prefix(prefix).is_some_and(|rest| {
+            (8..=255).contains(&rest.len())
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        })
+    }
 }
 
 impl std::fmt::Debug for SecretToken {
@@ -70,6 +82,28 @@ impl std::fmt::Debug for SecretToken {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_shapes() {
+        let issued = new_personal_access_token();
+        assert!(SecretToken::new(issued.as_str()).has_shape(PAT_PREFIX));
+        assert!(SecretToken::new("glpat-root-test-token-0001").has_shape(PAT_PREFIX));
+        assert!(SecretToken::new("glcbt-64_AbCdEfGhIjKlMnOpQrSt").has_shape(JOB_TOKEN_PREFIX));
+        for bad in [
+            "",
+            "glpat-",
+            "glpat-short",
+            "GLPAT-abcdefghijkl",
+            "abcdefghijklmnopqrst",
+            "glpat-abc def ghijkl",
+            "glpat-abcdefgh\u{e9}ijkl",
+            "glcbt-64_AbCdEfGhIjKlMnOpQrSt",
+        ] {
+            assert!(!SecretToken::new(bad).has_shape(PAT_PREFIX), "{bad:?}");
+        }
+        assert!(!SecretToken::new(format!("glpat-{}", "a".repeat(256))).has_shape(PAT_PREFIX));
+        assert!(!SecretToken::new(issued).has_shape(JOB_TOKEN_PREFIX));
+    }
 
     #[test]
     fn digests_are_lowercase_hex_sha256() {
