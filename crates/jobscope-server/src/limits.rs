@@ -143,18 +143,18 @@ pub struct LimitArgs {
     pub auth_ban: bool,
 
     /// Failed authentications (401) from one address that ban it.
-    #[arg(long, env = "JOBSCOPE_AUTH_BAN_MAX_FAILURES", default_value_t = 30,
+    #[arg(long, env = "JOBSCOPE_AUTH_BAN_MAX_FAILURES", default_value_t = 30, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..))]
     pub auth_ban_max_failures: u32,
 
     /// Window in which failures are counted (`500ms`, `30s`, `3m`, `1h`).
     #[arg(long, env = "JOBSCOPE_AUTH_BAN_WINDOW", default_value = "3m",
-          value_parser = parse_positive_duration)]
+          value_name = "DURATION", value_parser = parse_positive_duration)]
     pub auth_ban_window: Duration,
 
     /// How long a ban lasts.
     #[arg(long, env = "JOBSCOPE_AUTH_BAN_DURATION", default_value = "1h",
-          value_parser = parse_positive_duration)]
+          value_name = "DURATION", value_parser = parse_positive_duration)]
     pub auth_ban_duration: Duration,
 
     /// Limit the requests of each authenticated user (personal access token or job token) to
@@ -166,12 +166,12 @@ pub struct LimitArgs {
 
     /// Requests per period allowed to one authenticated user.
     #[arg(long, env = "JOBSCOPE_RATE_LIMIT_AUTHENTICATED_REQUESTS", default_value_t = 7200,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_authenticated_requests: u32,
 
     /// Period of the per-user limit.
     #[arg(long, env = "JOBSCOPE_RATE_LIMIT_AUTHENTICATED_PERIOD", default_value = "1h",
-          value_parser = parse_positive_duration)]
+          value_name = "DURATION", value_parser = parse_positive_duration)]
     pub rate_limit_authenticated_period: Duration,
 
     /// Limit the requests that authenticate no user to
@@ -183,12 +183,12 @@ pub struct LimitArgs {
 
     /// Requests per period allowed to one address without authentication.
     #[arg(long, env = "JOBSCOPE_RATE_LIMIT_UNAUTHENTICATED_REQUESTS", default_value_t = 3600,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_unauthenticated_requests: u32,
 
     /// Period of the per-address limit.
     #[arg(long, env = "JOBSCOPE_RATE_LIMIT_UNAUTHENTICATED_PERIOD", default_value = "1h",
-          value_parser = parse_positive_duration)]
+          value_name = "DURATION", value_parser = parse_positive_duration)]
     pub rate_limit_unauthenticated_period: Duration,
 
     /// Proxies (addresses or networks, comma-separated) whose `X-Forwarded-For` names the
@@ -203,12 +203,12 @@ pub struct LimitArgs {
 
     /// Requests handled at once; beyond it requests get 503 with `Retry-After` at once
     /// instead of waiting. Unlimited when unset.
-    #[arg(long, env = "JOBSCOPE_MAX_IN_FLIGHT", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, env = "JOBSCOPE_MAX_IN_FLIGHT", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_in_flight: Option<u64>,
 
     /// Time limit of a whole request (`30s`, `2m`); a request that takes longer gets 503.
     /// Unlimited when unset.
-    #[arg(long, env = "JOBSCOPE_REQUEST_TIMEOUT", value_parser = parse_positive_duration)]
+    #[arg(long, env = "JOBSCOPE_REQUEST_TIMEOUT", value_name = "DURATION", value_parser = parse_positive_duration)]
     pub request_timeout: Option<Duration>,
 }
 
@@ -1017,6 +1017,79 @@ mod tests {
         assert!(parse_duration("3 weeks").is_err());
         assert!(parse_duration("99999999999999999999h").is_err());
         assert!(parse_positive_duration("0s").is_err());
+    }
+
+    #[derive(clap::Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        limits: LimitArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<LimitsConfig, clap::Error> {
+        use clap::Parser;
+        let cli = Cli::try_parse_from(std::iter::once("serve").chain(args.iter().copied()))?;
+        Ok(LimitsConfig::from(&cli.limits))
+    }
+
+    #[test]
+    fn flags() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+        let off = parse(&[]).unwrap();
+        assert!(off.auth_ban.is_none() && off.authenticated.is_none());
+        assert!(off.unauthenticated.is_none() && off.trusted_proxies.is_empty());
+        assert!(off.max_in_flight.is_none() && off.request_timeout.is_none());
+        assert!(!Limits::new(&off).any, "nothing configured, nothing to do");
+        let on = parse(&[
+            "--auth-ban",
+            "--rate-limit-authenticated",
+            "--rate-limit-unauthenticated=true",
+            "--trusted-proxies",
+            "10.0.0.0/8,::1",
+            "--max-in-flight",
+            "512",
+            "--request-timeout",
+            "60s",
+        ])
+        .unwrap();
+        assert_eq!(on.auth_ban, Some(BanConfig::default()));
+        let hour = Duration::from_secs(3600);
+        assert_eq!(
+            on.authenticated,
+            Some(RateConfig {
+                requests: 7200,
+                period: hour
+            })
+        );
+        assert_eq!(
+            on.unauthenticated,
+            Some(RateConfig {
+                requests: 3600,
+                period: hour
+            })
+        );
+        assert_eq!(on.trusted_proxies, nets(&["10.0.0.0/8", "::1"]));
+        assert_eq!(on.max_in_flight, Some(512));
+        assert_eq!(on.request_timeout, Some(Duration::from_secs(60)));
+        let tuned = parse(&[
+            "--auth-ban",
+            "--auth-ban-max-failures",
+            "5",
+            "--auth-ban-window",
+            "30s",
+        ])
+        .unwrap();
+        assert_eq!(tuned.auth_ban.unwrap().max_failures, 5);
+        assert_eq!(tuned.auth_ban.unwrap().window, Duration::from_secs(30));
+        for bad in [
+            &["--auth-ban-max-failures", "0"][..],
+            &["--max-in-flight", "0"],
+            &["--request-timeout", "0s"],
+            &["--auth-ban-window", "soon"],
+            &["--trusted-proxies", "10.0.0.0/40"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
