@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use url::Url;
 
+use crate::limits::{LimitArgs, LimitsConfig};
+
 /// Default size limit of request bodies (GitLab's API bodies for these endpoints are tiny).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -66,6 +68,9 @@ pub struct ServeArgs {
     #[arg(long, env = "JOBSCOPE_CACHE", value_name = "BOOL", num_args = 0..=1,
           default_value_t = false, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub cache: bool,
+
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 impl fmt::Debug for ServeArgs {
@@ -81,6 +86,7 @@ impl fmt::Debug for ServeArgs {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("log_format", &self.log_format)
             .field("cache", &self.cache)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -103,6 +109,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Put the read cache in front of the store (`--cache`; see [`crate::cache`]).
     pub cache: bool,
+    /// Abuse limits (`crate::limits`); all off by default.
+    pub limits: LimitsConfig,
 }
 
 impl Default for ServerConfig {
@@ -111,6 +119,7 @@ impl Default for ServerConfig {
             external_url: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             cache: false,
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -121,6 +130,7 @@ impl From<&ServeArgs> for ServerConfig {
             external_url: a.external_url.clone(),
             max_body_bytes: a.max_body_bytes,
             cache: a.cache,
+            limits: LimitsConfig::from(&a.limits),
         }
     }
 }

@@ -56,6 +56,16 @@ pub enum ApiError {
     /// 413 for bodies over the configured limit.
     #[error("request body too large")]
     PayloadTooLarge,
+    /// 403 in plain text: the client's address is banned after too many failed
+    /// authentications (GitLab's `Gitlab::Auth::IpBlocked`, rendered as plain text).
+    #[error("address banned after repeated failed authentications")]
+    AddressBanned,
+    /// 429 in plain text, `Retry later`, with GitLab's `RateLimit-*` headers and `Retry-After`.
+    #[error("rate limit {} exceeded", .0.name())]
+    RateLimited(crate::limits::RateInfo),
+    /// 503 with `Retry-After`: more requests in flight than `--max-in-flight`.
+    #[error("too many requests in flight")]
+    Overloaded,
     /// 503: the store is unreachable or busy beyond its wait.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -65,6 +75,12 @@ pub enum ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// GitLab's answer to a banned address (`Gitlab::Auth::IpBlocked#message`).
+pub const ADDRESS_BANNED_TEXT: &str = "Too many failed authentication attempts from this IP";
+
+/// GitLab's default `rate_limiting_response_text`, with the newline GitLab appends.
+pub const RATE_LIMITED_TEXT: &str = "Retry later\n";
 
 impl ApiError {
     pub fn param(msg: impl Into<String>) -> Self {
@@ -99,17 +115,29 @@ impl ApiError {
             }
             ApiError::Message(s, _) | ApiError::ErrorList(s, _) => *s,
             ApiError::Unauthorized | ApiError::InvalidToken(_) => StatusCode::UNAUTHORIZED,
-            ApiError::InsufficientScope(_) | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::InsufficientScope(_) | ApiError::Forbidden(_) | ApiError::AddressBanned => {
+                StatusCode::FORBIDDEN
+            }
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) | ApiError::RecordNotFound | ApiError::RouteNotFound => {
                 StatusCode::NOT_FOUND
             }
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// The JSON body GitLab sends for this error.
+    /// The plain-text body of the errors GitLab answers in plain text.
+    pub fn plain_text(&self) -> Option<&'static str> {
+        match self {
+            ApiError::AddressBanned => Some(ADDRESS_BANNED_TEXT),
+            ApiError::RateLimited(_) => Some(RATE_LIMITED_TEXT),
+            _ => None,
+        }
+    }
+
+    /// The JSON body GitLab sends for this error (a JSON string for the plain-text ones).
     pub fn body(&self) -> Value {
         match self {
             ApiError::Params(msgs) => json!({ "error": msgs.join(", ") }),
@@ -140,7 +168,11 @@ impl ApiError {
             ApiError::RecordNotFound => json!({ "message": "404 Not found" }),
             ApiError::RouteNotFound => json!({ "error": "404 Not Found" }),
             ApiError::PayloadTooLarge => json!({ "error": "413 Request Entity Too Large" }),
-            ApiError::Unavailable(_) => json!({ "message": "503 Service Unavailable" }),
+            ApiError::Unavailable(_) | ApiError::Overloaded => {
+                json!({ "message": "503 Service Unavailable" })
+            }
+            ApiError::AddressBanned => json!(ADDRESS_BANNED_TEXT),
+            ApiError::RateLimited(_) => json!(RATE_LIMITED_TEXT),
             ApiError::Internal(_) => json!({ "message": "500 Internal Server Error" }),
         }
     }
@@ -170,6 +202,13 @@ pub struct ErrorDetail(pub String);
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        if let Some(text) = self.plain_text() {
+            let mut resp = (status, text).into_response();
+            if let ApiError::RateLimited(info) = &self {
+                info.write_headers(resp.headers_mut(), true);
+            }
+            return resp;
+        }
         let body = self.body().to_string();
         let mut resp = (status, body).into_response();
         resp.headers_mut().insert(
@@ -182,6 +221,10 @@ impl IntoResponse for ApiError {
             ))
         {
             resp.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        }
+        if let ApiError::Overloaded = self {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if matches!(self, ApiError::Internal(_) | ApiError::Unavailable(_)) {
             resp.extensions_mut().insert(ErrorDetail(self.to_string()));

@@ -18,6 +18,7 @@ pub mod config;
 pub mod decision;
 pub mod entities;
 pub mod error;
+pub mod limits;
 pub mod pagination;
 pub mod params;
 pub mod routes;
@@ -144,7 +145,8 @@ pub fn app(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(CatchPanicLayer::custom(panic_response));
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(limits::LimitLayer::new(state.limits.clone()));
     routes::api_router().with_state(state).layer(stack)
 }
 

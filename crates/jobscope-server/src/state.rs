@@ -7,6 +7,7 @@ use jobscope_store::Store;
 use crate::authlog::{AuthLog, TokenUses};
 use crate::cache::CachedStore;
 use crate::config::ServerConfig;
+use crate::limits::Limits;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +21,8 @@ pub struct AppState {
     pub auth_log: Arc<AuthLog>,
     /// Personal access token uses, waiting to be written.
     pub token_uses: Arc<TokenUses>,
+    /// Abuse limits: failed-authentication ban, request rates, requests in flight.
+    pub limits: Arc<Limits>,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
             token_uses: Arc::new(TokenUses::new(store.clone())),
             store,
             cache,
+            limits: Arc::new(Limits::new(&config.limits)),
             config: Arc::new(config),
         }
     }

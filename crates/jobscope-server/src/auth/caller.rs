@@ -2,7 +2,7 @@
 
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use chrono::Duration;
 use jobscope_store::{Membership, PersonalAccessToken, User, UserState};
 use tokio::sync::OnceCell;
@@ -123,57 +123,77 @@ impl FromRequestParts<AppState> for MaybeCaller {
             }
             return Ok(MaybeCaller(None));
         };
-        if !secret.has_shape(PAT_PREFIX) {
-            return Err(ApiError::Unauthorized);
-        }
-        let store = &state.store;
-        let token = store
-            .personal_access_token_by_digest(&secret.digest())
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        let now = crate::service::now();
-        if token.is_expired(now.date_naive()) {
-            return Err(ApiError::InvalidToken(
-                "Token is expired. You can either do re-authorization or token refresh.",
-            ));
-        }
-        if token.revoked {
-            return Err(ApiError::InvalidToken(
-                "Token was revoked. You have to re-authorize from the user.",
-            ));
-        }
-        let route = parts
-            .extensions
-            .get::<MatchedPath>()
-            .map(MatchedPath::as_str);
-        let scopes = RouteScopes::for_route(&parts.method, route);
-        if !scopes.permits(&token.scopes) {
-            return Err(ApiError::InsufficientScope(scopes.registered()));
-        }
-        let user = store
-            .user(token.user_id)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        let base = BaseUrl::from_parts(parts, state);
-        if let Some(reason) = user_state_denial(&user, base.as_str()) {
-            return Err(ApiError::forbidden(reason));
-        }
-        let mut token = token;
-        if token
-            .last_used_at
-            .is_none_or(|t| now - t >= LAST_USED_INTERVAL)
-        {
-            // Written in the background (see `authlog::TokenUses`); this request already
-            // shows the new time.
-            state.token_uses.record(token.id, now);
-            token.last_used_at = Some(now);
-        }
-        let mut caller = Caller::new(user, token);
+        let mut caller = match authenticate(parts, state, &secret).await {
+            Ok(caller) => caller,
+            Err(e) => {
+                if e.status() == StatusCode::UNAUTHORIZED {
+                    state
+                        .limits
+                        .authentication_failed(&parts.headers, &parts.extensions);
+                }
+                return Err(e);
+            }
+        };
+        // Counted for the token's owner, whoever `Sudo` names.
+        state
+            .limits
+            .authenticated(&parts.headers, &parts.extensions, caller.user.id)?;
         if let Some(who) = sudo_identifier(parts) {
             caller = sudo(state, caller, &who).await?;
         }
         Ok(MaybeCaller(Some(caller)))
     }
+}
+
+/// GitLab's checks of a personal access token, in GitLab's order (without `Sudo`).
+async fn authenticate(parts: &Parts, state: &AppState, secret: &SecretToken) -> ApiResult<Caller> {
+    // What cannot be a token jobscope issued is refused without a lookup (C1.13).
+    if !secret.has_shape(PAT_PREFIX) {
+        return Err(ApiError::Unauthorized);
+    }
+    let store = &state.store;
+    let token = store
+        .personal_access_token_by_digest(&secret.digest())
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let now = crate::service::now();
+    if token.is_expired(now.date_naive()) {
+        return Err(ApiError::InvalidToken(
+            "Token is expired. You can either do re-authorization or token refresh.",
+        ));
+    }
+    if token.revoked {
+        return Err(ApiError::InvalidToken(
+            "Token was revoked. You have to re-authorize from the user.",
+        ));
+    }
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let scopes = RouteScopes::for_route(&parts.method, route);
+    if !scopes.permits(&token.scopes) {
+        return Err(ApiError::InsufficientScope(scopes.registered()));
+    }
+    let user = store
+        .user(token.user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let base = BaseUrl::from_parts(parts, state);
+    if let Some(reason) = user_state_denial(&user, base.as_str()) {
+        return Err(ApiError::forbidden(reason));
+    }
+    let mut token = token;
+    if token
+        .last_used_at
+        .is_none_or(|t| now - t >= LAST_USED_INTERVAL)
+    {
+        // Written in the background (see `authlog::TokenUses`); this request already
+        // shows the new time.
+        state.token_uses.record(token.id, now);
+        token.last_used_at = Some(now);
+    }
+    Ok(Caller::new(user, token))
 }
 
 /// GitLab's `Sudo`: an administrator with a `sudo`-scoped token acts as another user.

@@ -3,8 +3,8 @@
 //! its user is active; the job's project and user come only from the server's record.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use base64::Engine;
 use jobscope_store::{Job, JobStatus, Membership, Project, User, UserState};
 use tokio::sync::OnceCell;
@@ -72,31 +72,53 @@ impl FromRequestParts<AppState> for JobCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let secret = find_job_token(parts)
-            .filter(|s| s.has_shape(JOB_TOKEN_PREFIX))
-            .ok_or(ApiError::Unauthorized)?;
-        let job = state
-            .store
-            .job_by_token_digest(&secret.digest())
-            .await?
-            .filter(|j| j.status == JobStatus::Running)
-            .ok_or(ApiError::Unauthorized)?;
-        let project = state
-            .store
-            .project(job.project_id)
-            .await?
-            .ok_or(ApiError::Unauthorized)?;
-        let user = state
-            .store
-            .user(job.user_id)
-            .await?
-            .filter(|u| u.state == UserState::Active)
-            .ok_or(ApiError::Unauthorized)?;
-        Ok(JobCaller {
-            job,
-            project,
-            user,
-            memberships: OnceCell::new(),
-        })
+        let secret = find_job_token(parts).ok_or(ApiError::Unauthorized)?;
+        let caller = match resolve(state, &secret).await {
+            Ok(caller) => caller,
+            Err(e) => {
+                // A job token was presented and refused: a failed authentication.
+                if e.status() == StatusCode::UNAUTHORIZED {
+                    state
+                        .limits
+                        .authentication_failed(&parts.headers, &parts.extensions);
+                }
+                return Err(e);
+            }
+        };
+        state
+            .limits
+            .authenticated(&parts.headers, &parts.extensions, caller.user.id)?;
+        Ok(caller)
     }
+}
+
+/// The running job of a job token, its project and its active user; 401 otherwise.
+async fn resolve(state: &AppState, secret: &SecretToken) -> ApiResult<JobCaller> {
+    // What cannot be a job token jobscope issued is refused without a lookup (C1.13).
+    if !secret.has_shape(JOB_TOKEN_PREFIX) {
+        return Err(ApiError::Unauthorized);
+    }
+    let job = state
+        .store
+        .job_by_token_digest(&secret.digest())
+        .await?
+        .filter(|j| j.status == JobStatus::Running)
+        .ok_or(ApiError::Unauthorized)?;
+    let project = state
+        .store
+        .project(job.project_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let user = state
+        .store
+        .user(job.user_id)
+        .await?
+        .filter(|u| u.state == UserState::Active)
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(JobCaller {
+        job,
+        project,
+        user,
+        memberships: OnceCell::new(),
+    })
 }

@@ -244,6 +244,9 @@ pub struct Req {
     pub auth: Auth,
     pub body: Option<(String, String)>,
     pub headers: Vec<(String, String)>,
+    /// The client's address as the connection would show it (none: requests built in
+    /// process have no connection).
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 impl Req {
@@ -254,6 +257,7 @@ impl Req {
             auth: Auth::None,
             body: None,
             headers: Vec::new(),
+            peer: None,
         }
     }
 
@@ -283,6 +287,13 @@ impl Req {
 
     pub fn header(mut self, k: &str, v: &str) -> Self {
         self.headers.push((k.into(), v.into()));
+        self
+    }
+
+    /// Sent as if from this client address (`203.0.113.7`), as `ConnectInfo` would say.
+    pub fn peer(mut self, ip: &str) -> Self {
+        let ip: std::net::IpAddr = ip.parse().expect("an IP address");
+        self.peer = Some(std::net::SocketAddr::new(ip, 50_000));
         self
     }
 }
@@ -364,6 +375,9 @@ impl TestApp {
         }
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
+        }
+        if let Some(peer) = req.peer {
+            builder = builder.extension(axum::extract::ConnectInfo(peer));
         }
         let body = match req.body {
             Some((ct, b)) => {

@@ -1282,6 +1282,7 @@ async fn c1_07_job_token_is_not_a_management_credential() {
                 auth: Auth::None,
                 body: req.body.clone(),
                 headers: req.headers.clone(),
+                peer: req.peer,
             };
             let res = app.send(with(copy)).await;
             assert_eq!(
@@ -2499,6 +2500,7 @@ async fn c1_12_audit_complete_and_fail_closed() {
             auth: Auth::None,
             body: req.body.clone(),
             headers: Vec::new(),
+            peer: None,
         };
         let res = inst.send(copy.token(&maint)).await;
         let want = match res.status.as_u16() {
