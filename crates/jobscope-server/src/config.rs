@@ -6,6 +6,9 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 use url::Url;
 
+use crate::listen::ListenArgs;
+use crate::monitoring::IpAllowlist;
+
 /// Default size limit of request bodies (GitLab's API bodies for these endpoints are tiny).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -66,6 +69,16 @@ pub struct ServeArgs {
     #[arg(long, env = "JOBSCOPE_CACHE", value_name = "BOOL", num_args = 0..=1,
           default_value_t = false, default_missing_value = "true", action = clap::ArgAction::Set)]
     pub cache: bool,
+
+    /// Addresses (comma-separated IPs or CIDR blocks) that may read `/-/health`,
+    /// `/-/readiness`, `/-/liveness` and `/-/metrics`; others get 404. Empty: nobody.
+    #[arg(long, env = "JOBSCOPE_MONITORING_ALLOWLIST", value_name = "CIDRS",
+          default_value = crate::monitoring::DEFAULT_MONITORING_ALLOWLIST)]
+    pub monitoring_allowlist: IpAllowlist,
+
+    /// TLS and connection limits.
+    #[command(flatten)]
+    pub listener: ListenArgs,
 }
 
 impl fmt::Debug for ServeArgs {
@@ -81,6 +94,11 @@ impl fmt::Debug for ServeArgs {
             .field("max_body_bytes", &self.max_body_bytes)
             .field("log_format", &self.log_format)
             .field("cache", &self.cache)
+            .field(
+                "monitoring_allowlist",
+                &self.monitoring_allowlist.to_string(),
+            )
+            .field("listener", &self.listener)
             .finish()
     }
 }
@@ -103,6 +121,8 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Put the read cache in front of the store (`--cache`; see [`crate::cache`]).
     pub cache: bool,
+    /// Who may read the monitoring endpoints (see [`crate::monitoring`]).
+    pub monitoring_allowlist: IpAllowlist,
 }
 
 impl Default for ServerConfig {
@@ -111,6 +131,7 @@ impl Default for ServerConfig {
             external_url: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             cache: false,
+            monitoring_allowlist: IpAllowlist::default(),
         }
     }
 }
@@ -121,6 +142,7 @@ impl From<&ServeArgs> for ServerConfig {
             external_url: a.external_url.clone(),
             max_body_bytes: a.max_body_bytes,
             cache: a.cache,
+            monitoring_allowlist: a.monitoring_allowlist.clone(),
         }
     }
 }

@@ -7,6 +7,7 @@ use jobscope_store::Store;
 use crate::authlog::{AuthLog, TokenUses};
 use crate::cache::CachedStore;
 use crate::config::ServerConfig;
+use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +21,8 @@ pub struct AppState {
     pub auth_log: Arc<AuthLog>,
     /// Personal access token uses, waiting to be written.
     pub token_uses: Arc<TokenUses>,
+    /// Counters and histograms for `/-/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -42,6 +45,9 @@ impl AppState {
             store,
             cache,
             config: Arc::new(config),
+            metrics: Arc::new(Metrics::new(
+                crate::routes::templates().iter().map(|t| &**t),
+            )),
         }
     }
 }
