@@ -31,6 +31,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use jobscope_store::*;
 use jobscope_types::{AccessLevel, JobId, NamespaceId, ProjectId, TokenId, UserId};
 
+use crate::metrics::{CacheCounts, StripedCounter};
+
 /// Entries a map may hold before it is emptied (a bound on memory, not an eviction policy):
 /// with the largest records (projects with their namespaces, about 1 KiB each) a full map
 /// holds about 256 MiB.
@@ -90,6 +92,8 @@ pub struct CachedStore {
     trusted: AtomicBool,
     /// Calls that reached the inner store (for tests and metrics).
     calls: AtomicU64,
+    /// Reads answered from memory (for metrics; striped, as every request makes several).
+    hits: StripedCounter,
     settings: Map<(), InstanceSettings>,
     tokens: RwLock<Tokens>,
     users: Map<UserId, Option<User>>,
@@ -114,6 +118,7 @@ impl CachedStore {
             generation: AtomicU64::new(0),
             trusted: AtomicBool::new(true),
             calls: AtomicU64::new(0),
+            hits: StripedCounter::default(),
             settings: Map::new(),
             tokens: RwLock::new(Tokens {
                 by_digest: HashMap::new(),
@@ -134,6 +139,15 @@ impl CachedStore {
     /// How many calls reached the inner store so far.
     pub fn inner_calls(&self) -> u64 {
         self.calls.load(Ordering::SeqCst)
+    }
+
+    /// Hits, calls that reached the store and invalidations so far, for `/-/metrics`.
+    pub fn counts(&self) -> CacheCounts {
+        CacheCounts {
+            hits: self.hits.get(),
+            store_calls: self.calls.load(Ordering::Relaxed),
+            invalidations: self.generation.load(Ordering::Relaxed),
+        }
     }
 
     /// Forgets everything.
@@ -236,6 +250,7 @@ macro_rules! cached {
         if $self.trusted()
             && let Some(v) = $self.$map.get(&$key)
         {
+            $self.hits.incr();
             return Ok(v);
         }
         let seen = $self.seen();
@@ -255,6 +270,7 @@ macro_rules! cached_if_found {
         if $self.trusted()
             && let Some(v) = $self.$map.get($key)
         {
+            $self.hits.incr();
             return Ok(Some(v));
         }
         let seen = $self.seen();
@@ -324,6 +340,7 @@ impl Store for CachedStore {
                 .ok()
                 .and_then(|t| t.by_digest.get(digest).cloned())
         {
+            self.hits.incr();
             return Ok(Some(t));
         }
         let seen = self.seen();
@@ -647,5 +664,13 @@ impl Store for CachedStore {
 
     async fn watch_changes(&self) -> StoreResult<Box<dyn ChangeWatch>> {
         self.inner.watch_changes().await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.inner.ping().await
+    }
+
+    fn pool_status(&self) -> Option<PoolStatus> {
+        self.inner.pool_status()
     }
 }

@@ -7,6 +7,8 @@ use clap::{Args, ValueEnum};
 use url::Url;
 
 use crate::limits::{LimitArgs, LimitsConfig};
+use crate::listen::ListenArgs;
+use crate::monitoring::IpAllowlist;
 
 /// Default size limit of request bodies (GitLab's API bodies for these endpoints are tiny).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -71,6 +73,15 @@ pub struct ServeArgs {
 
     #[command(flatten)]
     pub limits: LimitArgs,
+    /// Addresses (comma-separated IPs or CIDR blocks) that may read `/-/health`,
+    /// `/-/readiness`, `/-/liveness` and `/-/metrics`; others get 404. Empty: nobody.
+    #[arg(long, env = "JOBSCOPE_MONITORING_ALLOWLIST", value_name = "CIDRS",
+          default_value = crate::monitoring::DEFAULT_MONITORING_ALLOWLIST)]
+    pub monitoring_allowlist: IpAllowlist,
+
+    /// TLS and connection limits.
+    #[command(flatten)]
+    pub listener: ListenArgs,
 }
 
 impl fmt::Debug for ServeArgs {
@@ -87,6 +98,11 @@ impl fmt::Debug for ServeArgs {
             .field("log_format", &self.log_format)
             .field("cache", &self.cache)
             .field("limits", &self.limits)
+            .field(
+                "monitoring_allowlist",
+                &self.monitoring_allowlist.to_string(),
+            )
+            .field("listener", &self.listener)
             .finish()
     }
 }
@@ -111,6 +127,8 @@ pub struct ServerConfig {
     pub cache: bool,
     /// Abuse limits (`crate::limits`); all off by default.
     pub limits: LimitsConfig,
+    /// Who may read the monitoring endpoints (see [`crate::monitoring`]).
+    pub monitoring_allowlist: IpAllowlist,
 }
 
 impl Default for ServerConfig {
@@ -120,6 +138,7 @@ impl Default for ServerConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             cache: false,
             limits: LimitsConfig::default(),
+            monitoring_allowlist: IpAllowlist::default(),
         }
     }
 }
@@ -131,6 +150,7 @@ impl From<&ServeArgs> for ServerConfig {
             max_body_bytes: a.max_body_bytes,
             cache: a.cache,
             limits: LimitsConfig::from(&a.limits),
+            monitoring_allowlist: a.monitoring_allowlist.clone(),
         }
     }
 }

@@ -19,6 +19,9 @@ pub mod decision;
 pub mod entities;
 pub mod error;
 pub mod limits;
+pub mod listen;
+pub mod metrics;
+pub mod monitoring;
 pub mod pagination;
 pub mod params;
 pub mod routes;
@@ -92,8 +95,8 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::Internal("handler panicked".into()).into_response()
 }
 
-/// The whole HTTP application for a state: `/api/v4` plus logging, request ids and
-/// GitLab's security headers.
+/// The whole HTTP application for a state: `/api/v4` and the monitoring endpoints (`/-/…`),
+/// plus metrics, logging, request ids and GitLab's security headers.
 pub fn app(state: AppState) -> Router {
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request<Body>| {
@@ -130,6 +133,7 @@ pub fn app(state: AppState) -> Router {
     // One stack applied once: `Router::layer` boxes each layer it is given around every
     // route, and each box is cloned on every request. Outermost first.
     let stack = tower::ServiceBuilder::new()
+        .layer(metrics::MetricsLayer::new(state.metrics.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
         .layer(trace)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -147,7 +151,10 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(limits::LimitLayer::new(state.limits.clone()));
-    routes::api_router().with_state(state).layer(stack)
+    routes::api_router()
+        .merge(monitoring::router())
+        .with_state(state)
+        .layer(stack)
 }
 
 /// Opens the store named by a database URL.
@@ -240,6 +247,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(t) = &args.root_token {
         bootstrap::check_root_token(t)?;
     }
+    // Certificate problems are reported before anything else happens.
+    let tls = listen::tls_acceptor(&args.listener)?;
     let store = open_store(&args.database_url).await?;
     let config = ServerConfig::from(&args);
     let state = AppState::new(store.clone(), config);
@@ -268,17 +277,21 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         std::fs::write(path, addr.to_string())
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    tracing::info!(%addr, "jobscope is listening");
+    tracing::info!(%addr, tls = tls.is_some(), "jobscope is listening");
     let flusher =
         authlog::spawn_flusher(&state.auth_log, &state.token_uses, authlog::FLUSH_INTERVAL);
     let auth_log = state.auth_log.clone();
     let token_uses = state.token_uses.clone();
-    axum::serve(
+    let metrics = state.metrics.clone();
+    listen::run(
         listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        app(state),
+        &args.listener,
+        tls,
+        metrics,
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    .await;
     flusher.abort();
     if let Some(w) = watcher {
         w.abort();

@@ -8,6 +8,7 @@ use crate::authlog::{AuthLog, TokenUses};
 use crate::cache::CachedStore;
 use crate::config::ServerConfig;
 use crate::limits::Limits;
+use crate::metrics::Metrics;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,6 +24,8 @@ pub struct AppState {
     pub token_uses: Arc<TokenUses>,
     /// Abuse limits: failed-authentication ban, request rates, requests in flight.
     pub limits: Arc<Limits>,
+    /// Counters and histograms for `/-/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -46,6 +49,9 @@ impl AppState {
             cache,
             limits: Arc::new(Limits::new(&config.limits)),
             config: Arc::new(config),
+            metrics: Arc::new(Metrics::new(
+                crate::routes::templates().iter().map(|t| &**t),
+            )),
         }
     }
 }

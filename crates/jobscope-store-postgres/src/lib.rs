@@ -2227,6 +2227,22 @@ impl Store for PgStore {
         self.paged(count, select, page, audit_event).await
     }
 
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    fn pool_status(&self) -> Option<PoolStatus> {
+        Some(PoolStatus {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        })
+    }
+
     async fn watch_changes(&self) -> StoreResult<Box<dyn ChangeWatch>> {
         let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool)
             .await

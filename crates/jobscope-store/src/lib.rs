@@ -303,6 +303,37 @@ pub trait Store: Send + Sync + 'static {
     /// and audit events are not announced. A server's caches rely on it (see
     /// `jobscope-server/src/cache.rs`).
     async fn watch_changes(&self) -> StoreResult<Box<dyn ChangeWatch>>;
+
+    // ---- health ----------------------------------------------------------------------------
+    /// One round trip to the database, answered by no cache: `Ok` when it can be reached.
+    /// Readiness probes call it. The default reads the instance settings.
+    async fn ping(&self) -> StoreResult<()> {
+        self.instance_settings().await.map(|_| ())
+    }
+
+    /// The connection pool's state, for metrics; `None` for a store without a pool. Cheap: it
+    /// reads counters and does not wait.
+    fn pool_status(&self) -> Option<PoolStatus> {
+        None
+    }
+}
+
+/// A snapshot of a store's connection pool ([`Store::pool_status`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open, in use or idle.
+    pub open: u32,
+    /// Open connections waiting in the pool.
+    pub idle: u32,
+    /// The most the pool will open.
+    pub max: u32,
+}
+
+impl PoolStatus {
+    /// Open connections lent to a caller.
+    pub fn in_use(&self) -> u32 {
+        self.open.saturating_sub(self.idle)
+    }
 }
 
 /// Announcements of committed changes, from [`Store::watch_changes`].

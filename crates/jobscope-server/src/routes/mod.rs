@@ -193,6 +193,20 @@ impl RouteSpec {
     }
 }
 
+/// Every route template as axum matches it (`/api/v4/...`, then the monitoring routes), each
+/// once: the label values of the request metrics.
+pub fn templates() -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in ROUTES {
+        let t = format!("/api/v4{}", r.path);
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    out.extend(crate::monitoring::PATHS.iter().map(|p| (*p).to_owned()));
+    out
+}
+
 async fn route_not_found() -> ApiError {
     ApiError::RouteNotFound
 }

@@ -11,6 +11,7 @@ use crate::access;
 use crate::auth::job::JobCaller;
 use crate::decision::{self, Request, Via};
 use crate::error::{ApiError, ApiResult};
+use crate::metrics::DecisionOutcome;
 use crate::state::AppState;
 
 /// May this job act on `target_raw` (an id or a full path), optionally for `policy`?
@@ -21,9 +22,12 @@ pub async fn decide(
     policy: Option<&str>,
     not_found_status: NotFound,
 ) -> ApiResult<JobTokenDecision> {
-    let not_found = || match not_found_status {
-        NotFound::Status404 => ApiError::not_found("Project"),
-        NotFound::Status403 => ApiError::Forbidden(None),
+    let not_found = || {
+        state.metrics.decision(DecisionOutcome::DeniedNotFound);
+        match not_found_status {
+            NotFound::Status404 => ApiError::not_found("Project"),
+            NotFound::Status403 => ApiError::Forbidden(None),
+        }
     };
     let r = ProjectRef::parse(target_raw).ok_or_else(not_found)?;
     let target = access::lookup_project(state, &r)
@@ -55,11 +59,23 @@ pub async fn decide(
         Ok(a) => a,
         Err(decision::Denied::NotVisible) => return Err(not_found()),
         Err(denied) => {
+            state.metrics.decision(match denied {
+                decision::Denied::NotAllowed => DecisionOutcome::DeniedNotAllowed,
+                decision::Denied::Policy { .. } => DecisionOutcome::DeniedPolicy,
+                decision::Denied::Role { .. } => DecisionOutcome::DeniedRole,
+                decision::Denied::NotVisible => DecisionOutcome::DeniedNotFound,
+            });
             return Err(ApiError::Forbidden(decision::denial_message(
                 &denied, origin, &target,
             )));
         }
     };
+    state.metrics.decision(match allowed.via {
+        Via::SameProject => DecisionOutcome::AllowedSameProject,
+        Via::ScopeDisabled => DecisionOutcome::AllowedScopeDisabled,
+        Via::Project(_) => DecisionOutcome::AllowedProjectEntry,
+        Via::Group(_) => DecisionOutcome::AllowedGroupEntry,
+    });
     if origin.id != target.id {
         state.auth_log.record(target.id, origin.id, policy);
     }

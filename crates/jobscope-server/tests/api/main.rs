@@ -7,6 +7,7 @@ mod cache;
 mod enforcement;
 mod helpers;
 mod limits;
+mod monitoring;
 mod robustness;
 mod scope_endpoints;
 mod security_c1;
