@@ -18,6 +18,7 @@ pub mod config;
 pub mod decision;
 pub mod entities;
 pub mod error;
+pub mod openapi;
 pub mod pagination;
 pub mod params;
 pub mod routes;

@@ -6,6 +6,7 @@ mod authz_matrix;
 mod cache;
 mod enforcement;
 mod helpers;
+mod openapi;
 mod robustness;
 mod scope_endpoints;
 mod security_c1;
