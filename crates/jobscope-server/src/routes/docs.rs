@@ -12,6 +12,7 @@ use jobscope_types::policies::JOB_TOKEN_POLICIES;
 use schemars::generate::SchemaGenerator;
 use schemars::{Schema, json_schema};
 
+use crate::auth::scopes::AVAILABLE_SCOPES;
 use crate::openapi::{
     Auth, EMAIL_PATTERN, NAME_PATTERN, Op, PATH_PATTERN, Success, Ty, opt, req, schema,
 };
@@ -192,7 +193,7 @@ pub fn post_users_id_personal_access_tokens() -> Op {
     )
     .params(&[
         req("name", Ty::Str, ""),
-        req("scopes", Ty::List(None), "api, read_api, read_user, …"),
+        req("scopes", Ty::List(Some(AVAILABLE_SCOPES)), ""),
         opt("description", Ty::Str, ""),
         opt("expires_at", Ty::Date, ""),
     ])
