@@ -162,6 +162,8 @@ pub struct Op {
     pub links: Vec<Link>,
     /// `:id` is declared an integer (GitLab's allowlist POST and DELETE), not an id or path.
     pub integer_id: bool,
+    /// Body fields of which at least one must be given (GitLab's `at_least_one_of`).
+    pub at_least_one_of: &'static [&'static str],
 }
 
 impl Op {
@@ -174,7 +176,13 @@ impl Op {
             errors: &[],
             links: Vec::new(),
             integer_id: false,
+            at_least_one_of: &[],
         }
+    }
+
+    pub fn at_least_one_of(mut self, fields: &'static [&'static str]) -> Self {
+        self.at_least_one_of = fields;
+        self
     }
 
     pub fn integer_id(mut self) -> Self {
@@ -406,6 +414,14 @@ fn operation(
         if !required.is_empty() {
             body_schema["required"] = json!(required);
         }
+        if !op.at_least_one_of.is_empty() {
+            let alternatives: Vec<Value> = op
+                .at_least_one_of
+                .iter()
+                .map(|field| json!({"required": [field]}))
+                .collect();
+            body_schema["anyOf"] = Value::Array(alternatives);
+        }
         // One schema for both encodings, kept in `components/schemas` as `<operationId>Body`.
         let name = format!("{id}Body");
         bodies.insert(name.clone(), body_schema);
@@ -416,7 +432,10 @@ fn operation(
         });
         out.insert(
             "requestBody".into(),
-            json!({"required": !required.is_empty(), "content": content}),
+            json!({
+                "required": !required.is_empty() || !op.at_least_one_of.is_empty(),
+                "content": content,
+            }),
         );
     } else {
         for p in &op.params {

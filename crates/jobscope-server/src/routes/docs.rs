@@ -376,6 +376,7 @@ fn add_member(show: &'static str, update: &'static str) -> Op {
             opt("username", PATH, ""),
             opt("expires_at", Ty::Date, ""),
         ])
+        .at_least_one_of(&["user_id", "username"])
         .errors(&[409])
         .link("GetMember", "GET", show, MEMBER)
         .link("UpdateMember", "PUT", update, MEMBER)
@@ -572,6 +573,7 @@ pub fn post_projects_user_user_id() -> Op {
         )
         .params(&[opt("name", NAME, "the name (or `path`)")])
         .params(&PROJECT_FIELDS)
+        .at_least_one_of(&["name", "path"])
         .errors(&[409]),
     )
 }
@@ -852,5 +854,12 @@ pub fn put_application_settings() -> Op {
             Ty::Int,
             "days; null for no limit",
         ),
+    ])
+    .at_least_one_of(&[
+        "enforce_ci_inbound_job_token_scope_enabled",
+        "default_project_visibility",
+        "default_group_visibility",
+        "default_projects_limit",
+        "max_personal_access_token_lifetime",
     ])
 }
