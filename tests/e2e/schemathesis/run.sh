@@ -19,6 +19,7 @@
 #   JOBSCOPE_ST_MAX_EXAMPLES  cases per operation in the fuzzing phase, scenarios in the
 #                         stateful one (default 10: about 4,500 requests in 2-4 minutes)
 #   JOBSCOPE_ST_PHASES, JOBSCOPE_ST_CHECKS  narrow the run (Schemathesis' --phases, --checks)
+#   JOBSCOPE_ST_WORKERS   concurrent workers (default 1, which keeps the run deterministic)
 #   JOBSCOPE_E2E_BACKEND  sqlite (default) or postgres, as the other end-to-end suites
 #   KEEP_WORK=1           keep the work directory (server log, Schemathesis reports)
 set -euo pipefail
@@ -198,7 +199,7 @@ set +e
     --checks "${JOBSCOPE_ST_CHECKS:-$CHECKS}" \
     --max-examples "$MAX_EXAMPLES" \
     --seed "$SEED" \
-    --workers 1 \
+    --workers "${JOBSCOPE_ST_WORKERS:-1}" \
     --request-timeout 10 \
     --suppress-health-check all \
     --generation-database none \
