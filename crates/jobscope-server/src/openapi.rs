@@ -155,7 +155,7 @@ pub struct Op {
     pub auth: Auth,
     /// Query parameters (GET, DELETE) or body fields (POST, PUT, PATCH).
     pub params: Vec<Param>,
-    /// Whether the request body may be left out entirely (every field optional).
+    /// The answer when all goes well.
     pub success: Success,
     /// Error statuses beyond those every operation can answer (400, 401, 403, 404).
     pub errors: &'static [u16],
