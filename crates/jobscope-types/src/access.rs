@@ -84,6 +84,7 @@ impl<'de> Deserialize<'de> for AccessLevel {
 
 /// Project and group visibility.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
     Private,

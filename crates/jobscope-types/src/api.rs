@@ -60,6 +60,7 @@ pub mod gitlab_time {
 
 /// `GET /version`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Version {
     pub version: String,
     pub revision: String,
@@ -70,6 +71,7 @@ pub struct Version {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Kas {
     pub enabled: bool,
     #[serde(rename = "externalUrl")]
@@ -82,6 +84,7 @@ pub struct Kas {
 /// GitLab's UserBasic (plus, when the viewer may see them, the User, UserPublic and
 /// UserWithAdmin fields).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct User {
     pub id: UserId,
     pub username: String,
@@ -102,8 +105,10 @@ pub struct User {
 
 /// Fields of GitLab's `User` entity (a profile).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserProfile {
     #[serde(with = "gitlab_time")]
+    #[cfg_attr(feature = "schema", schemars(with = "DateTime<Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     pub bio: String,
@@ -137,10 +142,13 @@ pub struct UserProfile {
 
 /// Fields GitLab only shows the user themself and administrators (UserPublic).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserPrivate {
     #[serde(default, with = "gitlab_time::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<DateTime<Utc>>"))]
     pub last_sign_in_at: Option<DateTime<Utc>>,
     #[serde(default, with = "gitlab_time::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<DateTime<Utc>>"))]
     pub confirmed_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub last_activity_on: Option<NaiveDate>,
@@ -151,6 +159,7 @@ pub struct UserPrivate {
     pub color_scheme_id: i64,
     pub projects_limit: i64,
     #[serde(default, with = "gitlab_time::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<DateTime<Utc>>"))]
     pub current_sign_in_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub identities: Vec<Value>,
@@ -167,6 +176,7 @@ pub struct UserPrivate {
 
 /// Fields only administrators see (UserWithAdmin).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserAdminFields {
     pub is_admin: bool,
     #[serde(default)]
@@ -178,6 +188,7 @@ pub struct UserAdminFields {
 
 /// GitLab's UserBasic, as nested in other objects (`owner`, `created_by`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserBasic {
     pub id: UserId,
     pub username: String,
@@ -192,6 +203,7 @@ pub struct UserBasic {
 
 /// A personal access token (with `token` only in the answer that creates or rotates it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct PersonalAccessToken {
     pub id: TokenId,
     pub name: String,
@@ -200,12 +212,14 @@ pub struct PersonalAccessToken {
     #[serde(default)]
     pub expired: bool,
     #[serde(with = "gitlab_time")]
+    #[cfg_attr(feature = "schema", schemars(with = "DateTime<Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     pub description: Option<String>,
     pub scopes: Vec<String>,
     pub user_id: UserId,
     #[serde(default, with = "gitlab_time::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<DateTime<Utc>>"))]
     pub last_used_at: Option<DateTime<Utc>>,
     pub expires_at: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,6 +228,7 @@ pub struct PersonalAccessToken {
 
 /// NamespaceBasic, as nested in projects.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NamespaceBasic {
     pub id: NamespaceId,
     pub name: String,
@@ -228,6 +243,7 @@ pub struct NamespaceBasic {
 
 /// GitLab's BasicProjectDetails: allowlist items and `simple=true` project lists.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BasicProject {
     pub id: ProjectId,
     pub description: Option<String>,
@@ -236,6 +252,7 @@ pub struct BasicProject {
     pub path: String,
     pub path_with_namespace: String,
     #[serde(with = "gitlab_time")]
+    #[cfg_attr(feature = "schema", schemars(with = "DateTime<Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     pub default_branch: Option<String>,
@@ -251,12 +268,14 @@ pub struct BasicProject {
     #[serde(default)]
     pub star_count: i64,
     #[serde(with = "gitlab_time")]
+    #[cfg_attr(feature = "schema", schemars(with = "DateTime<Utc>"))]
     pub last_activity_at: DateTime<Utc>,
     pub namespace: NamespaceBasic,
 }
 
 /// An access level as shown in `permissions` (MemberAccess).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct MemberAccess {
     pub access_level: i64,
     #[serde(default)]
@@ -264,6 +283,7 @@ pub struct MemberAccess {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProjectPermissions {
     pub project_access: Option<MemberAccess>,
     pub group_access: Option<MemberAccess>,
@@ -271,6 +291,7 @@ pub struct ProjectPermissions {
 
 /// GitLab's Project entity (and ProjectWithAccess when `permissions` is present).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Project {
     #[serde(flatten)]
     pub basic: BasicProject,
@@ -308,6 +329,7 @@ pub struct Project {
     #[serde(default)]
     pub description_html: Option<String>,
     #[serde(default, with = "gitlab_time::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<DateTime<Utc>>"))]
     pub updated_at: Option<DateTime<Utc>>,
     /// Present for viewers who administer the project (GitLab's `ci_job_token_scope_enabled`
     /// is the deprecated outbound flag).
@@ -324,6 +346,7 @@ pub struct Project {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProjectLinks {
     #[serde(rename = "self")]
     pub self_: String,
@@ -338,6 +361,7 @@ pub struct ProjectLinks {
 
 /// BasicGroupDetails: groups allowlist items.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BasicGroup {
     pub id: NamespaceId,
     pub web_url: String,
@@ -346,6 +370,7 @@ pub struct BasicGroup {
 
 /// GitLab's Group entity (GroupDetail adds `shared_with_groups` and `projects`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Group {
     pub id: NamespaceId,
     pub web_url: String,
@@ -385,6 +410,7 @@ pub struct Group {
     pub full_name: String,
     pub full_path: String,
     #[serde(with = "gitlab_time")]
+    #[cfg_attr(feature = "schema", schemars(with = "DateTime<Utc>"))]
     pub created_at: DateTime<Utc>,
     pub parent_id: Option<NamespaceId>,
     #[serde(default)]
@@ -403,6 +429,7 @@ pub struct Group {
 
 /// A project or group member (UserBasic plus the membership).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Member {
     pub id: UserId,
     pub username: String,
@@ -415,6 +442,7 @@ pub struct Member {
     pub web_url: String,
     pub access_level: i64,
     #[serde(with = "gitlab_time")]
+    #[cfg_attr(feature = "schema", schemars(with = "DateTime<Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<UserBasic>,
@@ -425,6 +453,7 @@ pub struct Member {
 
 /// The `/application/settings` fields jobscope knows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApplicationSettings {
     pub id: i64,
     pub default_projects_limit: i64,
@@ -439,13 +468,16 @@ pub struct ApplicationSettings {
     pub default_snippet_visibility: crate::Visibility,
     pub default_group_visibility: crate::Visibility,
     #[serde(with = "gitlab_time")]
+    #[cfg_attr(feature = "schema", schemars(with = "DateTime<Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(with = "gitlab_time")]
+    #[cfg_attr(feature = "schema", schemars(with = "DateTime<Utc>"))]
     pub updated_at: DateTime<Utc>,
 }
 
 /// `GET /projects/:id/job_token_scope`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct JobTokenScope {
     /// The effective "limit access to this project" setting (instance enforcement included).
     pub inbound_enabled: bool,
@@ -455,6 +487,7 @@ pub struct JobTokenScope {
 
 /// `201` answer of `POST /projects/:id/job_token_scope/allowlist`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AllowlistProjectCreated {
     pub source_project_id: ProjectId,
     pub target_project_id: ProjectId,
@@ -462,6 +495,7 @@ pub struct AllowlistProjectCreated {
 
 /// `201` answer of `POST /projects/:id/job_token_scope/groups_allowlist`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AllowlistGroupCreated {
     pub source_project_id: ProjectId,
     pub target_group_id: NamespaceId,
@@ -470,6 +504,7 @@ pub struct AllowlistGroupCreated {
 /// Any GitLab error body: `{"message": …}` (string or object), `{"error": …}` (parameter
 /// errors) or the OAuth form with `error_description` and `scope`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<Value>,
@@ -503,6 +538,7 @@ impl ErrorBody {
 /// How an allowlist entry grants access, and who made it (jobscope adds these to GitLab's
 /// list items; the project itself, always in its own list, has no entry).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EntryInfo {
     #[serde(default = "default_true")]
     pub default_permissions: bool,
@@ -513,6 +549,7 @@ pub struct EntryInfo {
     #[serde(default)]
     pub added_by: Option<UserBasic>,
     #[serde(default, with = "gitlab_time::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<DateTime<Utc>>"))]
     pub added_at: Option<DateTime<Utc>>,
 }
 
@@ -522,6 +559,7 @@ fn default_true() -> bool {
 
 /// An item of `GET /projects/:id/job_token_scope/allowlist`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AllowlistProject {
     #[serde(flatten)]
     pub project: BasicProject,
@@ -531,6 +569,7 @@ pub struct AllowlistProject {
 
 /// An item of `GET /projects/:id/job_token_scope/groups_allowlist`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AllowlistGroup {
     #[serde(flatten)]
     pub group: BasicGroup,
@@ -541,6 +580,7 @@ pub struct AllowlistGroup {
 /// An allowlist entry as `PATCH …/allowlist/:target_project_id` and
 /// `PATCH …/groups_allowlist/:target_group_id` answer it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AllowlistEntry {
     pub source_project_id: ProjectId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -553,11 +593,13 @@ pub struct AllowlistEntry {
     #[serde(default)]
     pub added_by_id: Option<UserId>,
     #[serde(with = "gitlab_time")]
+    #[cfg_attr(feature = "schema", schemars(with = "DateTime<Utc>"))]
     pub created_at: DateTime<Utc>,
 }
 
 /// A project audit event (GitLab's AuditEvent entity).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditEvent {
     pub id: i64,
     pub author_id: Option<UserId>,
@@ -566,14 +608,17 @@ pub struct AuditEvent {
     pub event_name: String,
     pub details: Value,
     #[serde(with = "gitlab_time")]
+    #[cfg_attr(feature = "schema", schemars(with = "DateTime<Utc>"))]
     pub created_at: DateTime<Utc>,
 }
 
 /// A row of `GET /projects/:id/job_token_scope/auth_logs`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuthLog {
     pub origin_project: BasicProject,
     #[serde(with = "gitlab_time")]
+    #[cfg_attr(feature = "schema", schemars(with = "DateTime<Utc>"))]
     pub last_authorized_at: DateTime<Utc>,
     /// Policy name → when an access last needed it.
     #[serde(default)]
@@ -582,6 +627,7 @@ pub struct AuthLog {
 
 /// A CI job, as the CI API answers it (`token` only when the job is created).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CiJob {
     pub id: crate::ids::JobId,
     pub status: String,
@@ -591,8 +637,10 @@ pub struct CiJob {
     pub project_id: ProjectId,
     pub user_id: UserId,
     #[serde(with = "gitlab_time")]
+    #[cfg_attr(feature = "schema", schemars(with = "DateTime<Utc>"))]
     pub created_at: DateTime<Utc>,
     #[serde(default, with = "gitlab_time::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<DateTime<Utc>>"))]
     pub finished_at: Option<DateTime<Utc>>,
     pub web_url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -601,6 +649,7 @@ pub struct CiJob {
 
 /// The decision endpoint's answer (`GET /job_token/allowed`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct JobTokenDecision {
     pub allowed: bool,
     pub job: DecisionJob,
@@ -614,17 +663,20 @@ pub struct JobTokenDecision {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DecisionJob {
     pub id: crate::ids::JobId,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DecisionProject {
     pub id: ProjectId,
     pub path_with_namespace: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct DecisionUser {
     pub id: UserId,
     pub username: String,
@@ -632,6 +684,7 @@ pub struct DecisionUser {
 
 /// Why the job was admitted.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum MatchedEntry {
     /// The job's own project.
@@ -656,6 +709,7 @@ pub enum MatchedEntry {
 
 /// A project whose allowlist admits another project's jobs (the reverse lookup).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ReachableProject {
     pub project: BasicProject,
     /// Whether that project currently enforces its allowlist.
@@ -665,6 +719,7 @@ pub struct ReachableProject {
 
 /// Autopopulation's answer: what was (or, with `dry_run`, would be) added.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Autopopulation {
     pub dry_run: bool,
     pub projects: Vec<BasicProject>,

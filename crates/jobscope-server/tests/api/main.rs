@@ -8,6 +8,7 @@ mod enforcement;
 mod helpers;
 mod limits;
 mod monitoring;
+mod openapi;
 mod robustness;
 mod scope_endpoints;
 mod security_c1;
