@@ -2608,8 +2608,12 @@ async fn c1_13_token_storage() {
     let (job, job_token) = {
         let g = app.group("acme", None, Visibility::Private).await;
         let p = app.project(g.id, "app", Visibility::Private).await;
-        app.member(MemberSource::Project(p.id), alice.id, AccessLevel::Developer)
-            .await;
+        app.member(
+            MemberSource::Project(p.id),
+            alice.id,
+            AccessLevel::Developer,
+        )
+        .await;
         app.job(p.id, alice.id).await
     };
     let stored = app
