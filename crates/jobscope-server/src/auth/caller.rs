@@ -2,7 +2,7 @@
 
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use chrono::Duration;
 use jobscope_store::{Membership, PersonalAccessToken, User, UserState};
 use tokio::sync::OnceCell;
@@ -123,17 +123,8 @@ impl FromRequestParts<AppState> for MaybeCaller {
             }
             return Ok(MaybeCaller(None));
         };
-        let mut caller = match authenticate(parts, state, &secret).await {
-            Ok(caller) => caller,
-            Err(e) => {
-                if e.status() == StatusCode::UNAUTHORIZED {
-                    state
-                        .limits
-                        .authentication_failed(&parts.headers, &parts.extensions);
-                }
-                return Err(e);
-            }
-        };
+        let mut caller =
+            super::count_refusal(state, parts, authenticate(parts, state, &secret).await)?;
         // Counted for the token's owner, whoever `Sudo` names.
         state
             .limits

@@ -3,8 +3,8 @@
 //! its user is active; the job's project and user come only from the server's record.
 
 use axum::extract::FromRequestParts;
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use base64::Engine;
 use jobscope_store::{Job, JobStatus, Membership, Project, User, UserState};
 use tokio::sync::OnceCell;
@@ -73,18 +73,8 @@ impl FromRequestParts<AppState> for JobCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
         let secret = find_job_token(parts).ok_or(ApiError::Unauthorized)?;
-        let caller = match resolve(state, &secret).await {
-            Ok(caller) => caller,
-            Err(e) => {
-                // A job token was presented and refused: a failed authentication.
-                if e.status() == StatusCode::UNAUTHORIZED {
-                    state
-                        .limits
-                        .authentication_failed(&parts.headers, &parts.extensions);
-                }
-                return Err(e);
-            }
-        };
+        // A job token presented and refused is a failed authentication.
+        let caller = super::count_refusal(state, parts, resolve(state, &secret).await)?;
         state
             .limits
             .authenticated(&parts.headers, &parts.extensions, caller.user.id)?;
