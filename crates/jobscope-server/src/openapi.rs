@@ -278,14 +278,46 @@ fn security(auth: Auth) -> Value {
 }
 
 fn error_response(status: u16) -> Value {
-    json!({
-        "description": status_text(status),
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-    })
+    let json_error = json!({"schema": {"$ref": "#/components/schemas/Error"}});
+    let header = |d: &str, required: bool| json!({"description": d, "required": required, "schema": {"type": "string"}});
+    match status {
+        // A client address banned after failed authentications gets GitLab's plain text.
+        403 => json!({
+            "description": status_text(status),
+            "content": {
+                "application/json": json_error,
+                "text/plain": {"schema": {"type": "string"}},
+            },
+        }),
+        // The rate limits (`--rate-limit-*`), when turned on: GitLab's text and headers.
+        429 => json!({
+            "description": status_text(status),
+            "headers": {
+                "Retry-After": header("Seconds until the limit's window ends", true),
+                "RateLimit-Name": header("Which limit", false),
+                "RateLimit-Limit": header("Requests allowed per minute (rounded up)", false),
+                "RateLimit-Observed": header("Requests counted in the window", false),
+                "RateLimit-Remaining": header("Requests left in the window", false),
+                "RateLimit-Reset": header("Seconds until the window ends", false),
+                "RateLimit-ResetTime": header("When the window ends (HTTP date)", false),
+            },
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }),
+        // Too many requests in flight or over time (`--max-in-flight`, `--request-timeout`).
+        503 => json!({
+            "description": status_text(status),
+            "headers": {"Retry-After": header("Seconds to wait before retrying", false)},
+            "content": {"application/json": json_error},
+        }),
+        _ => json!({
+            "description": status_text(status),
+            "content": {"application/json": json_error},
+        }),
+    }
 }
 
 /// The error statuses any operation may answer, as shared responses.
-const SHARED_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 413, 422];
+const SHARED_ERRORS: &[u16] = &[400, 401, 403, 404, 409, 413, 422, 429, 503];
 
 fn status_text(status: u16) -> &'static str {
     match status {
@@ -300,6 +332,11 @@ fn status_text(status: u16) -> &'static str {
         409 => "Conflicts with an existing object",
         413 => "The request body is larger than the server accepts",
         422 => "Refused by the object's rules",
+        429 => "A rate limit was reached (only when rate limits are configured)",
+        503 => {
+            "Too many requests in flight, or the request ran out of time (only when those \
+            limits are configured); or the database is unavailable"
+        }
         _ => "Error",
     }
 }
@@ -497,7 +534,8 @@ fn operation(
         response["links"] = Value::Object(links);
     }
     responses.insert(status.to_string(), response);
-    let mut errors: Vec<u16> = vec![400, 401, 403, 404];
+    // 429 and 503 come from the abuse limits, which may answer any request when configured.
+    let mut errors: Vec<u16> = vec![400, 401, 403, 404, 429, 503];
     if in_body {
         errors.push(413);
     }
