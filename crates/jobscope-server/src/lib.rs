@@ -22,6 +22,7 @@ pub mod limits;
 pub mod listen;
 pub mod metrics;
 pub mod monitoring;
+pub mod net;
 pub mod openapi;
 pub mod pagination;
 pub mod params;

@@ -25,7 +25,6 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
-use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
@@ -40,6 +39,8 @@ use futures::future::{BoxFuture, Either};
 use jobscope_types::UserId;
 
 use crate::error::ApiError;
+pub use crate::net::IpNet;
+use crate::net::bits;
 
 // ---- configuration --------------------------------------------------------------------------
 
@@ -75,61 +76,6 @@ pub fn parse_positive_duration(text: &str) -> Result<Duration, String> {
         return Err("must be longer than zero".to_owned());
     }
     Ok(d)
-}
-
-/// An address or a network in CIDR notation (`10.0.0.0/8`, `::1`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IpNet {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-/// An address as a number and its width in bits (IPv4-mapped IPv6 addresses count as IPv4).
-fn bits(ip: IpAddr) -> (u128, u8) {
-    match ip.to_canonical() {
-        IpAddr::V4(v4) => (u128::from(u32::from(v4)), 32),
-        IpAddr::V6(v6) => (u128::from(v6), 128),
-    }
-}
-
-impl IpNet {
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let (net, width) = bits(self.addr);
-        let (ip, ip_width) = bits(ip);
-        if width != ip_width {
-            return false;
-        }
-        if self.prefix == 0 {
-            return true;
-        }
-        let shift = u32::from(width - self.prefix);
-        net.checked_shr(shift) == ip.checked_shr(shift)
-    }
-}
-
-impl FromStr for IpNet {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let addr = addr
-            .parse::<IpAddr>()
-            .map_err(|_| format!("`{s}` is not an address or a network (10.0.0.0/8, ::1)"))?
-            .to_canonical();
-        let (_, width) = bits(addr);
-        let prefix = match prefix {
-            None => width,
-            Some(p) => match p.parse::<u8>() {
-                Ok(p) if p <= width => p,
-                _ => return Err(format!("`{s}` has an invalid prefix length")),
-            },
-        };
-        Ok(IpNet { addr, prefix })
-    }
 }
 
 /// The limits' flags of `jobscope serve` (flattened into [`crate::config::ServeArgs`]).

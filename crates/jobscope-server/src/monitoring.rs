@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 use crate::error::ApiError;
 use crate::metrics::Extra;
+use crate::net::IpNet;
 use crate::routes::ClientIp;
 use crate::state::AppState;
 
@@ -33,72 +34,6 @@ pub const PATHS: [&str; 4] = [HEALTH, LIVENESS, READINESS, METRICS];
 
 /// The longest a readiness probe waits for the database.
 const DB_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
-
-/// An address block: an address and how many leading bits of it must match.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct IpNet {
-    addr: IpAddr,
-    prefix: u8,
-}
-
-impl IpNet {
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        // An IPv4 client on a dual-stack socket arrives as ::ffff:a.b.c.d.
-        match (self.addr, ip.to_canonical()) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => prefix_match(
-                u128::from(u32::from(net)),
-                u128::from(u32::from(ip)),
-                self.prefix,
-                32,
-            ),
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                prefix_match(u128::from(net), u128::from(ip), self.prefix, 128)
-            }
-            _ => false,
-        }
-    }
-}
-
-fn prefix_match(net: u128, ip: u128, prefix: u8, bits: u8) -> bool {
-    let shift = u32::from(bits.saturating_sub(prefix));
-    if shift >= u32::from(bits) {
-        return true;
-    }
-    (net >> shift) == (ip >> shift)
-}
-
-impl FromStr for IpNet {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        let (addr, prefix) = match s.split_once('/') {
-            Some((a, p)) => (a, Some(p)),
-            None => (s, None),
-        };
-        let addr: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("`{s}` is not an IP address or CIDR block"))?;
-        let bits = if addr.is_ipv4() { 32 } else { 128 };
-        let prefix = match prefix {
-            None => bits,
-            Some(p) => match p.parse::<u8>() {
-                Ok(p) if p <= bits => p,
-                _ => return Err(format!("`{s}` has an invalid prefix length")),
-            },
-        };
-        Ok(IpNet {
-            addr: addr.to_canonical(),
-            prefix,
-        })
-    }
-}
-
-impl fmt::Display for IpNet {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.addr, self.prefix)
-    }
-}
 
 /// Who may read the monitoring endpoints (`--monitoring-allowlist`): comma-separated
 /// addresses or CIDR blocks; empty means nobody.
