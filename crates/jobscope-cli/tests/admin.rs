@@ -11,7 +11,7 @@ use support::*;
 /// `redactions()`, and personal access tokens (random) hidden too.
 fn redacted() -> insta::Settings {
     let mut s = redactions();
-    s.add_filter(r"glpat-[A-Za-z0-9_-]+", "[token]");
+    s.add_filter(r"glpat-[A-Za-z0-9_.-]+", "[token]");
     s
 }
 

@@ -3,7 +3,7 @@
 use anyhow::bail;
 use jobscope_store::{NewPersonalAccessToken, NewUser};
 
-use crate::auth::tokens::{PAT_PREFIX, digest, new_personal_access_token};
+use crate::auth::tokens::{PAT_PREFIX, has_shape, new_personal_access_token};
 use crate::state::AppState;
 
 /// Scopes of root's bootstrap token: everything an administrator's automation needs.
@@ -11,16 +11,15 @@ pub const ROOT_TOKEN_SCOPES: &[&str] = &["api", "read_api", "read_user", "sudo",
 
 /// `JOBSCOPE_ROOT_TOKEN` must look like a GitLab personal access token.
 pub fn check_root_token(token: &str) -> anyhow::Result<()> {
-    let Some(secret) = token.strip_prefix(PAT_PREFIX) else {
+    if !token.starts_with(PAT_PREFIX) {
         bail!("JOBSCOPE_ROOT_TOKEN must start with {PAT_PREFIX}");
-    };
-    if secret.len() < 8
-        || !secret
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
-    {
+    }
+    // The server refuses, unread, any token of another shape: such a root token could never
+    // authenticate.
+    if !has_shape(token, PAT_PREFIX) {
         bail!(
-            "JOBSCOPE_ROOT_TOKEN must be {PAT_PREFIX} followed by at least 8 letters, digits, '_', '-' or '.'"
+            "JOBSCOPE_ROOT_TOKEN must be {PAT_PREFIX} followed by 8 to 255 letters, digits, '_' or \
+             '-' (or be a GitLab routable token, with '.' and a valid checksum)"
         );
     }
     Ok(())
@@ -38,7 +37,7 @@ pub async fn ensure_root(state: &AppState, preset: Option<&str>) -> anyhow::Resu
         description: Some("Created by jobscope on first start".to_owned()),
         scopes: ROOT_TOKEN_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
         expires_at: None,
-        token_digest: digest(plaintext),
+        token_digest: state.tokens.digest(plaintext),
         created_at: now,
     };
     if store.count_users().await? == 0 {
@@ -65,7 +64,7 @@ pub async fn ensure_root(state: &AppState, preset: Option<&str>) -> anyhow::Resu
         };
         let plaintext = preset
             .map(str::to_owned)
-            .unwrap_or_else(new_personal_access_token);
+            .unwrap_or_else(|| new_personal_access_token(root.id));
         store
             .create_personal_access_token(token_for(root.id, &plaintext))
             .await?;
@@ -87,7 +86,7 @@ async fn add_preset(
         return Ok(());
     };
     if store
-        .personal_access_token_by_digest(&digest(preset))
+        .personal_access_token_by_digest(&state.tokens.digest(preset))
         .await?
         .is_some()
     {

@@ -287,6 +287,9 @@ impl Store for CachedStore {
     async fn instance_settings(&self) -> StoreResult<InstanceSettings> {
         cached!(self, settings, (), instance_settings())
     }
+    async fn token_salt(&self) -> StoreResult<String> {
+        read!(self.token_salt())
+    }
     async fn update_instance_settings(
         &self,
         patch: InstanceSettingsPatch,

@@ -266,7 +266,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let tls = listen::tls_acceptor(&args.listener)?;
     let store = open_store(&args.database_url).await?;
     let config = ServerConfig::from(&args);
-    let state = AppState::new(store.clone(), config);
+    let state = AppState::new(store.clone(), config)
+        .await
+        .context("reading the instance's token salt")?;
     // Other processes may share the database: follow their changes before serving anything.
     let watcher = match &state.cache {
         Some(cache) => Some(

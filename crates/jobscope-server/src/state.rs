@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use jobscope_store::Store;
+use jobscope_store::{Store, StoreResult};
 
+use crate::auth::tokens::TokenHasher;
 use crate::authlog::{AuthLog, TokenUses};
 use crate::cache::CachedStore;
 use crate::config::ServerConfig;
@@ -38,12 +39,16 @@ pub struct Shared {
     pub limits: Arc<Limits>,
     /// Counters and histograms for `/-/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Token digests with this instance's salt.
+    pub tokens: TokenHasher,
 }
 
 impl AppState {
     /// State over `store`, with the read cache in front of it when `config.cache` says so
-    /// (see [`crate::cache`]).
-    pub fn new(store: Arc<dyn Store>, config: ServerConfig) -> Self {
+    /// (see [`crate::cache`]). Reads the instance's token salt, so fails when the store
+    /// cannot be read.
+    pub async fn new(store: Arc<dyn Store>, config: ServerConfig) -> StoreResult<Self> {
+        let tokens = TokenHasher::new(&store.token_salt().await?);
         let raw = store.clone();
         let cache = config
             .cache
@@ -52,7 +57,7 @@ impl AppState {
             Some(c) => c.clone(),
             None => store,
         };
-        AppState(Arc::new(Shared {
+        Ok(AppState(Arc::new(Shared {
             // The authentication log writes behind the cache: nothing cached depends on it.
             auth_log: Arc::new(AuthLog::new(raw)),
             // Token uses go through the cache, which updates the token it holds.
@@ -64,6 +69,7 @@ impl AppState {
             metrics: Arc::new(Metrics::new(
                 crate::routes::templates().iter().map(|t| &**t),
             )),
-        }))
+            tokens,
+        })))
     }
 }

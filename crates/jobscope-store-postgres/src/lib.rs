@@ -660,6 +660,20 @@ impl Store for PgStore {
         settings_from_row(&row)
     }
 
+    async fn token_salt(&self) -> StoreResult<String> {
+        let salt: String =
+            sqlx::query_scalar("SELECT token_salt FROM instance_secrets WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+        if !jobscope_store::secrets::is_valid_salt(&salt) {
+            return Err(StoreError::Corrupt(
+                "instance_secrets.token_salt is not 32 hexadecimal digits".to_owned(),
+            ));
+        }
+        Ok(salt)
+    }
+
     async fn update_instance_settings(
         &self,
         patch: InstanceSettingsPatch,
@@ -2181,9 +2195,9 @@ impl Store for PgStore {
     }
 
     async fn import(&self, snap: &snapshot::Snapshot) -> StoreResult<()> {
-        if snap.format != snapshot::FORMAT || snap.version != snapshot::VERSION {
+        if !snapshot::is_readable(&snap.format, snap.version) {
             return Err(StoreError::Corrupt(format!(
-                "not a jobscope export of version {} (format {:?}, version {})",
+                "not a jobscope export of versions 1 to {} (format {:?}, version {})",
                 snapshot::VERSION,
                 snap.format,
                 snap.version
@@ -2550,6 +2564,11 @@ fn snap_err(e: impl fmt::Display) -> StoreError {
 
 async fn export_from(conn: &mut PgConnection) -> StoreResult<snapshot::Snapshot> {
     use snapshot::*;
+    let token_salt: String =
+        sqlx::query_scalar("SELECT token_salt FROM instance_secrets WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(map_err)?;
     let sql = format!("SELECT {SETTINGS_COLS} FROM instance_settings WHERE id = 1");
     let settings_row = sqlx::query(AssertSqlSafe(sql))
         .fetch_one(&mut *conn)
@@ -2798,6 +2817,7 @@ async fn export_from(conn: &mut PgConnection) -> StoreResult<snapshot::Snapshot>
     Ok(Snapshot {
         format: FORMAT.to_owned(),
         version: VERSION,
+        token_salt,
         instance_settings,
         users,
         namespaces,
@@ -2816,6 +2836,7 @@ async fn export_from(conn: &mut PgConnection) -> StoreResult<snapshot::Snapshot>
 /// Every table, in the order an import fills them.
 const TABLES: &[&str] = &[
     "instance_settings",
+    "instance_secrets",
     "users",
     "namespaces",
     "projects",
@@ -2876,6 +2897,18 @@ async fn import_into(conn: &mut PgConnection, snap: &snapshot::Snapshot) -> Stor
     if users > 0 {
         return Err(StoreError::Conflict(Conflict::Username));
     }
+    // The digests below were made with the exporting instance's salt, which this instance
+    // takes over (it has no token of its own yet: it has no user).
+    if !jobscope_store::secrets::is_valid_salt(&snap.token_salt) {
+        return Err(StoreError::Corrupt(
+            "token_salt is not 32 hexadecimal digits".to_owned(),
+        ));
+    }
+    sqlx::query("UPDATE instance_secrets SET token_salt = $1 WHERE id = 1")
+        .bind(&snap.token_salt)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
     // Rows may refer to rows further down the document (a parent group, a creator); the
     // foreign keys are checked once, at commit.
     sqlx::query("SET CONSTRAINTS ALL DEFERRED")

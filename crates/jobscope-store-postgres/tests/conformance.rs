@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use futures::FutureExt;
 use jobscope_store::Store;
-use jobscope_store::conformance::{CASES, round_trip, run_case};
+use jobscope_store::conformance::{CASES, import_unsalted, round_trip, run_case};
 use jobscope_store_postgres::PgStore;
 
 async fn open(url: &str) -> PgStore {
@@ -62,6 +62,21 @@ async fn export_import_round_trip_on_postgres() {
         let a = open(&a).await;
         let b = open(&b).await;
         round_trip(&a, &b).await;
+        a.close().await;
+        b.close().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsalted_export_imports_on_postgres() {
+    if common::skipped() {
+        return;
+    }
+    common::with_two_databases(|a, b| async move {
+        let a = open(&a).await;
+        let b = open(&b).await;
+        import_unsalted(&a, &b).await;
         a.close().await;
         b.close().await;
     })

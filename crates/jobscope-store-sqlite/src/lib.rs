@@ -482,6 +482,20 @@ impl Store for SqliteStore {
         settings_from_row(&row)
     }
 
+    async fn token_salt(&self) -> StoreResult<String> {
+        let salt: String =
+            sqlx::query_scalar("SELECT token_salt FROM instance_secrets WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(map_err)?;
+        if !jobscope_store::secrets::is_valid_salt(&salt) {
+            return Err(StoreError::Corrupt(
+                "instance_secrets.token_salt is not 32 hexadecimal digits".to_owned(),
+            ));
+        }
+        Ok(salt)
+    }
+
     async fn update_instance_settings(
         &self,
         patch: InstanceSettingsPatch,
@@ -2352,6 +2366,11 @@ fn snap_err(e: impl std::fmt::Display) -> StoreError {
 
 async fn export_from(conn: &mut SqliteConnection) -> StoreResult<snapshot::Snapshot> {
     use snapshot::*;
+    let token_salt: String =
+        sqlx::query_scalar("SELECT token_salt FROM instance_secrets WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(map_err)?;
     let settings_row = sqlx::query(
         "SELECT enforce_ci_inbound_job_token_scope_enabled, default_project_visibility, \
          default_group_visibility, default_projects_limit, max_personal_access_token_lifetime, \
@@ -2611,6 +2630,7 @@ async fn export_from(conn: &mut SqliteConnection) -> StoreResult<snapshot::Snaps
     Ok(Snapshot {
         format: FORMAT.to_owned(),
         version: VERSION,
+        token_salt,
         instance_settings,
         users,
         namespaces,
@@ -2627,9 +2647,9 @@ async fn export_from(conn: &mut SqliteConnection) -> StoreResult<snapshot::Snaps
 }
 
 async fn import_into(conn: &mut SqliteConnection, snap: &snapshot::Snapshot) -> StoreResult<()> {
-    if snap.format != snapshot::FORMAT || snap.version != snapshot::VERSION {
+    if !snapshot::is_readable(&snap.format, snap.version) {
         return Err(StoreError::Corrupt(format!(
-            "not a jobscope export of version {} (format {:?}, version {})",
+            "not a jobscope export of versions 1 to {} (format {:?}, version {})",
             snapshot::VERSION,
             snap.format,
             snap.version
@@ -2642,6 +2662,18 @@ async fn import_into(conn: &mut SqliteConnection, snap: &snapshot::Snapshot) -> 
     if users > 0 {
         return Err(StoreError::Conflict(Conflict::Username));
     }
+    // The digests below were made with the exporting instance's salt, which this instance
+    // takes over (it has no token of its own yet: it has no user).
+    if !jobscope_store::secrets::is_valid_salt(&snap.token_salt) {
+        return Err(StoreError::Corrupt(
+            "token_salt is not 32 hexadecimal digits".to_owned(),
+        ));
+    }
+    sqlx::query("UPDATE instance_secrets SET token_salt = ? WHERE id = 1")
+        .bind(&snap.token_salt)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
     // Rows may refer to rows further down the document (a parent group, a creator); the
     // foreign keys are checked once, at commit.
     sqlx::query("PRAGMA defer_foreign_keys = ON")

@@ -23,6 +23,7 @@ pub const CASES: &[&str] = &[
     "memberships",
     "member_listing",
     "tokens",
+    "token_salt",
     "scope_flag",
     "project_links",
     "group_links",
@@ -46,6 +47,7 @@ pub async fn run_case(name: &str, store: &dyn Store) {
         "memberships" => memberships(store).await,
         "member_listing" => member_listing(store).await,
         "tokens" => tokens(store).await,
+        "token_salt" => token_salt(store).await,
         "scope_flag" => scope_flag(store).await,
         "project_links" => project_links(store).await,
         "group_links" => group_links(store).await,
@@ -1817,6 +1819,10 @@ pub async fn round_trip(source: &dyn Store, dest: &dyn Store) {
     populate(source).await;
     let snap = source.export().await.unwrap();
     assert_eq!(snap.format, snapshot::FORMAT);
+    // The digests travel with the salt they were made with, and the copy takes it over.
+    let salt = source.token_salt().await.unwrap();
+    assert_eq!(snap.token_salt, salt);
+    assert_ne!(dest.token_salt().await.unwrap(), salt);
     assert!(
         !snap.users.is_empty() && !snap.project_links.is_empty() && !snap.audit_events.is_empty()
     );
@@ -1827,6 +1833,7 @@ pub async fn round_trip(source: &dyn Store, dest: &dyn Store) {
     dest.import(&parsed).await.unwrap();
     let again = dest.export().await.unwrap();
     assert_eq!(again, snap);
+    assert_eq!(dest.token_salt().await.unwrap(), salt);
     // Importing twice is refused; nothing changes.
     assert!(dest.import(&parsed).await.is_err());
     assert_eq!(dest.export().await.unwrap(), snap);
@@ -1865,6 +1872,58 @@ pub async fn round_trip(source: &dyn Store, dest: &dyn Store) {
         dest.import(&future).await,
         Err(StoreError::Corrupt(_))
     ));
+}
+
+/// A version 1 document (from before token salts: no `token_salt`) imports with the empty
+/// salt its digests were made with; a salt that is not 32 hexadecimal digits is refused
+/// and leaves `dest` empty.
+pub async fn import_unsalted(source: &dyn Store, dest: &dyn Store) {
+    populate(source).await;
+    let mut doc = serde_json::to_value(source.export().await.unwrap()).unwrap();
+    let object = doc.as_object_mut().unwrap();
+    object.remove("token_salt");
+    object.insert("version".to_owned(), serde_json::json!(1));
+    let old: snapshot::Snapshot = serde_json::from_value(doc).unwrap();
+    assert_eq!(old.token_salt, "");
+    let mut bad = old.clone();
+    bad.version = snapshot::VERSION;
+    bad.token_salt = "not-a-salt".to_owned();
+    assert!(matches!(
+        dest.import(&bad).await,
+        Err(StoreError::Corrupt(_))
+    ));
+    assert_eq!(dest.count_users().await.unwrap(), 0);
+    dest.import(&old).await.unwrap();
+    assert_eq!(dest.token_salt().await.unwrap(), "");
+    assert!(
+        dest.personal_access_token_by_digest("abc123")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+/// A new store has a random salt of 32 hexadecimal digits that stays the same.
+async fn token_salt(store: &dyn Store) {
+    let salt = store.token_salt().await.unwrap();
+    assert!(
+        crate::secrets::is_valid_salt(&salt) && !salt.is_empty(),
+        "{salt:?}"
+    );
+    let alice = user(store, "alice").await;
+    store
+        .create_personal_access_token(NewPersonalAccessToken {
+            user_id: alice.id,
+            name: "t".to_owned(),
+            description: None,
+            scopes: vec!["api".to_owned()],
+            expires_at: None,
+            token_digest: crate::token_digest("glpat-abcdefghijklmnopqrst", &salt),
+            created_at: Utc::now(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.token_salt().await.unwrap(), salt);
 }
 
 /// 64 adds at once: never more entries than the limit, never a duplicate, and every caller

@@ -15,6 +15,7 @@
 pub mod error;
 pub mod query;
 pub mod records;
+pub mod secrets;
 pub mod snapshot;
 
 #[cfg(feature = "testing")]
@@ -27,6 +28,7 @@ use jobscope_types::{AccessLevel, NamespaceId, ProjectId, TokenId, UserId};
 pub use error::{Conflict, StoreError, StoreResult};
 pub use query::*;
 pub use records::*;
+pub use secrets::token_digest;
 
 /// GitLab's `PROJECT_LINK_DIRECTIONAL_LIMIT`: project links per source project and direction.
 pub const PROJECT_LINK_LIMIT: u64 = 200;
@@ -37,6 +39,9 @@ pub const GROUP_LINK_LIMIT: u64 = 200;
 pub trait Store: Send + Sync + 'static {
     // ---- instance settings -------------------------------------------------------------
     async fn instance_settings(&self) -> StoreResult<InstanceSettings>;
+    /// The instance's token salt ([`secrets`]): random, made when the database was created,
+    /// and `""` in databases that held tokens before salting existed. Never changes after.
+    async fn token_salt(&self) -> StoreResult<String>;
     async fn update_instance_settings(
         &self,
         patch: InstanceSettingsPatch,

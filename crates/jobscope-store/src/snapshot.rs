@@ -8,13 +8,23 @@ use serde_json::Value;
 
 /// Marks the document as ours.
 pub const FORMAT: &str = "jobscope-export";
-/// Bumped on any change a reader of an older version could misread.
-pub const VERSION: u32 = 1;
+/// Bumped on any change a reader of an older version could misread. Version 2 added
+/// `token_salt`: a version 1 reader would have dropped it, and every token with it.
+pub const VERSION: u32 = 2;
+
+/// Can this jobscope read a document of `format` and `version`? Version 1 documents (no
+/// salt) are read with the empty salt their digests were made with.
+pub fn is_readable(format: &str, version: u32) -> bool {
+    format == FORMAT && (1..=VERSION).contains(&version)
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
     pub format: String,
     pub version: u32,
+    /// The salt every `token_digest` below was made with ([`crate::secrets`]).
+    #[serde(default)]
+    pub token_salt: String,
     pub instance_settings: SettingsRow,
     pub users: Vec<UserRow>,
     pub namespaces: Vec<NamespaceRow>,

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use anyhow::Result;
-use sha2::{Digest, Sha256};
+use jobscope_store::token_digest;
 
 use crate::model::{self, Instance, Ns, POLICY_SETS, T_JOBS, T_LINKS, T0};
 use crate::rng::hash;
@@ -34,11 +34,6 @@ pub fn job_token(seed: u64, id: u32) -> String {
         h >>= 6;
     }
     s
-}
-
-/// Hex SHA-256 of a token, as the server stores it.
-pub fn digest(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Collects rows and hands them to the sink in batches.
@@ -211,7 +206,14 @@ fn project_ns_id(inst: &Instance, id: u32) -> i64 {
 }
 
 /// Writes the whole instance.
-pub async fn write_all(inst: &Instance, sink: &mut Sink, root_token: &str) -> Result<()> {
+/// Writes every row. Token digests are made as the server makes them, with the database's
+/// `salt`.
+pub async fn write_all(
+    inst: &Instance,
+    sink: &mut Sink,
+    root_token: &str,
+    salt: &str,
+) -> Result<()> {
     let seed = inst.seed;
     let users = inst.counts.users;
 
@@ -396,7 +398,7 @@ pub async fn write_all(inst: &Instance, sink: &mut Sink, root_token: &str) -> Re
         Val::Int(1),
         Val::Static("jobscope-root"),
         Val::Static("Created by jobscope on first start"),
-        Val::Text(digest(root_token)),
+        Val::Text(token_digest(root_token, salt)),
         Val::Names(ROOT_TOKEN_SCOPES),
         Val::Bool(false),
         Val::Null,
@@ -450,7 +452,7 @@ pub async fn write_all(inst: &Instance, sink: &mut Sink, root_token: &str) -> Re
             Val::Static(model::JOB_NAMES[i % model::JOB_NAMES.len()]),
             Val::Static("main"),
             Val::Static("running"),
-            Val::Text(digest(&job_token(seed, id))),
+            Val::Text(token_digest(&job_token(seed, id), salt)),
             Val::Time(T_JOBS + i64::from(id)),
             Val::Null,
         ])
@@ -472,6 +474,5 @@ mod tests {
         assert_ne!(t, job_token(1, 2));
         assert_ne!(t, job_token(2, 1));
         assert_eq!(t, job_token(1, 1));
-        assert_eq!(digest("abc").len(), 64);
     }
 }

@@ -128,6 +128,16 @@ async fn count_users(sink: &mut Sink) -> Result<i64> {
     Ok(n)
 }
 
+/// The salt the store made for this database's token digests.
+async fn token_salt(sink: &mut Sink) -> Result<String> {
+    let sql = "SELECT token_salt FROM instance_secrets WHERE id = 1";
+    let salt = match sink {
+        Sink::Sqlite(c) => sqlx::query(sql).fetch_one(&mut *c).await?.try_get(0)?,
+        Sink::Postgres(c) => sqlx::query(sql).fetch_one(&mut *c).await?.try_get(0)?,
+    };
+    Ok(salt)
+}
+
 async fn run(args: Args) -> Result<()> {
     if !(args.scale.is_finite() && args.scale > 0.0 && args.scale <= 10.0) {
         bail!(
@@ -157,6 +167,7 @@ async fn run(args: Args) -> Result<()> {
         );
     }
 
+    let salt = token_salt(&mut sink).await?;
     let counts = Counts::at_scale(args.scale);
     let t = Instant::now();
     let inst = Instance::generate(counts, args.seed);
@@ -174,7 +185,7 @@ async fn run(args: Args) -> Result<()> {
 
     let t = Instant::now();
     sink.begin().await?;
-    emit::write_all(&inst, &mut sink, &args.root_token).await?;
+    emit::write_all(&inst, &mut sink, &args.root_token, &salt).await?;
     sink.commit().await.context("committing")?;
     let write_secs = t.elapsed().as_secs_f64();
     let t = Instant::now();
@@ -188,7 +199,7 @@ async fn run(args: Args) -> Result<()> {
         }
     );
 
-    let (requests, samples) = manifest::write_requests(&inst, &dir)?;
+    let (requests, samples) = manifest::write_requests(&inst, &dir, &salt)?;
     let total_secs = started.elapsed().as_secs_f64();
     let file_bytes = match backend {
         Backend::Sqlite => std::fs::metadata(sqlite_file(&args.database))

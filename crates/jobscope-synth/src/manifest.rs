@@ -8,7 +8,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::emit::{digest, job_token, project_full_path};
+use jobscope_store::token_digest;
+
+use crate::emit::{job_token, project_full_path};
 use crate::model::{Instance, Kind};
 
 /// File names, in the manifest's directory.
@@ -54,7 +56,7 @@ impl Out {
 }
 
 /// Writes the request files and returns the manifest's `requests` list and `samples`.
-pub fn write_requests(inst: &Instance, dir: &Path) -> Result<(Value, Value)> {
+pub fn write_requests(inst: &Instance, dir: &Path, salt: &str) -> Result<(Value, Value)> {
     let mut project = Out::create(dir, ALLOWED_PROJECT)?;
     let mut group = Out::create(dir, ALLOWED_GROUP)?;
     let mut allowed = Out::create(dir, ALLOWED)?;
@@ -90,7 +92,7 @@ pub fn write_requests(inst: &Instance, dir: &Path) -> Result<(Value, Value)> {
         pairs.line(&format!(
             "{}\t{id}\t{}\t{}\t{}\t{}",
             j.kind.name(),
-            digest(&token),
+            token_digest(&token, salt),
             j.project,
             j.target,
             j.kind.expected_status()

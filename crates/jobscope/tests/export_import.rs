@@ -102,7 +102,12 @@ async fn sqlite_to_postgres_and_back() {
     assert!(server.stop().success());
     let original = export(&first.url(), work.path(), "first.json");
     assert_eq!(original["format"], "jobscope-export");
-    assert_eq!(original["version"], 1);
+    assert_eq!(original["version"], 2);
+    let salt = original["token_salt"].as_str().unwrap();
+    assert!(
+        salt.len() == 32 && salt.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{salt}"
+    );
     assert!(
         !original["authorizations"].as_array().unwrap().is_empty(),
         "the log was flushed on shutdown"

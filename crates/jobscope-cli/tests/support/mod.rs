@@ -88,7 +88,9 @@ pub async fn spawn() -> Live {
     let store = jobscope_store_sqlite::SqliteStore::open_path(&dir.path().join("db.sqlite3"))
         .await
         .unwrap();
-    let state = AppState::new(Arc::new(store), ServerConfig::default());
+    let state = AppState::new(Arc::new(store), ServerConfig::default())
+        .await
+        .expect("server state");
     jobscope_server::bootstrap::ensure_root(&state, Some(ROOT_TOKEN))
         .await
         .unwrap();

@@ -144,7 +144,7 @@ async fn authenticate(parts: &Parts, state: &AppState, secret: &SecretToken) -> 
     }
     let store = &state.store;
     let token = store
-        .personal_access_token_by_digest(&secret.digest())
+        .personal_access_token_by_digest(&secret.digest(&state.tokens))
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let now = crate::service::now();

@@ -90,7 +90,7 @@ async fn resolve(state: &AppState, secret: &SecretToken) -> ApiResult<JobCaller>
     }
     let job = state
         .store
-        .job_by_token_digest(&secret.digest())
+        .job_by_token_digest(&secret.digest(&state.tokens))
         .await?
         .filter(|j| j.status == JobStatus::Running)
         .ok_or(ApiError::Unauthorized)?;

@@ -6,7 +6,7 @@ use jobscope_types::{JobId, ProjectRef, UserId};
 
 use crate::access;
 use crate::auth::Caller;
-use crate::auth::tokens::{JOB_TOKEN_PREFIX, digest, random_secret};
+use crate::auth::tokens::{JOB_TOKEN_PREFIX, random_secret};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -65,7 +65,7 @@ pub async fn create(
             user_id: user.id,
             name: input.name,
             ref_name: input.ref_name,
-            token_digest: digest(&token),
+            token_digest: state.tokens.digest(&token),
             created_at: super::now(),
         })
         .await?;

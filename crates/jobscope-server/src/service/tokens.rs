@@ -8,7 +8,7 @@ use jobscope_types::{TokenId, UserId};
 
 use crate::access;
 use crate::auth::Caller;
-use crate::auth::tokens::{digest, new_personal_access_token};
+use crate::auth::tokens::new_personal_access_token;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -76,7 +76,7 @@ pub async fn issue(state: &AppState, user: UserId, new: NewToken) -> ApiResult<I
     }
     let now = super::now();
     let expires_at = check_expiry(state, new.expires_at, now.date_naive()).await?;
-    let plaintext = new_personal_access_token();
+    let plaintext = new_personal_access_token(user);
     let token = state
         .store
         .create_personal_access_token(NewPersonalAccessToken {
@@ -85,7 +85,7 @@ pub async fn issue(state: &AppState, user: UserId, new: NewToken) -> ApiResult<I
             description: new.description,
             scopes: new.scopes,
             expires_at,
-            token_digest: digest(&plaintext),
+            token_digest: state.tokens.digest(&plaintext),
             created_at: now,
         })
         .await?;
@@ -191,14 +191,14 @@ pub async fn rotate(
         return Err(ApiError::bad_request("Token already revoked"));
     }
     let expires_at = check_expiry(state, expires_at, today).await?;
-    let plaintext = new_personal_access_token();
+    let plaintext = new_personal_access_token(token.user_id);
     let new = NewPersonalAccessToken {
         user_id: token.user_id,
         name: token.name.clone(),
         description: token.description.clone(),
         scopes: token.scopes.clone(),
         expires_at,
-        token_digest: digest(&plaintext),
+        token_digest: state.tokens.digest(&plaintext),
         created_at: now,
     };
     let rotated = state

@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use chrono::{Days, NaiveDate, Utc};
 use http_body_util::BodyExt;
-use jobscope_server::auth::tokens::digest;
+use jobscope_server::auth::tokens::TokenHasher;
 use jobscope_server::config::ServerConfig;
 use jobscope_server::state::AppState;
 use jobscope_store::*;
@@ -26,6 +26,8 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     /// The read cache, when the config asked for one.
     pub cache: Option<Arc<jobscope_server::cache::CachedStore>>,
+    /// Token digests as this instance makes them (with its salt).
+    pub tokens: TokenHasher,
     db: TestDatabase,
     counter: std::sync::atomic::AtomicU64,
 }
@@ -333,7 +335,9 @@ impl TestApp {
     pub async fn with_config(config: ServerConfig) -> TestApp {
         let db = TestDatabase::new();
         let store = db.open().await;
-        let state = AppState::new(store.clone(), config);
+        let state = AppState::new(store.clone(), config)
+            .await
+            .expect("server state");
         jobscope_server::bootstrap::ensure_root(&state, Some(ROOT_TOKEN))
             .await
             .expect("bootstrap");
@@ -341,6 +345,7 @@ impl TestApp {
         let store = state.store.clone();
         TestApp {
             cache: state.cache.clone(),
+            tokens: state.tokens.clone(),
             router: jobscope_server::app(state),
             store,
             db,
@@ -466,7 +471,7 @@ impl TestApp {
                 description: None,
                 scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
                 expires_at,
-                token_digest: digest(&plaintext),
+                token_digest: self.tokens.digest(&plaintext),
                 created_at: Utc::now(),
             })
             .await
@@ -548,7 +553,7 @@ impl TestApp {
                 user_id: user,
                 name: "test".into(),
                 ref_name: "main".into(),
-                token_digest: digest(&token),
+                token_digest: self.tokens.digest(&token),
                 created_at: Utc::now(),
             })
             .await

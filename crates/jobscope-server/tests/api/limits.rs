@@ -473,7 +473,9 @@ async fn limits_are_off_by_default() {
 /// An instance whose state the test keeps (to watch the requests in flight).
 async fn instance(config: ServerConfig) -> (TestDatabase, AppState, Router) {
     let db = TestDatabase::new();
-    let state = AppState::new(db.open().await, config);
+    let state = AppState::new(db.open().await, config)
+        .await
+        .expect("server state");
     jobscope_server::bootstrap::ensure_root(&state, Some(ROOT_TOKEN))
         .await
         .expect("bootstrap");

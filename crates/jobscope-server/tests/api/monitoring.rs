@@ -181,7 +181,9 @@ async fn server_without_database() -> (Router, tempfile::TempDir) {
             .await
             .unwrap(),
     );
-    let state = AppState::new(store.clone(), ServerConfig::default());
+    let state = AppState::new(store.clone(), ServerConfig::default())
+        .await
+        .expect("server state");
     jobscope_server::bootstrap::ensure_root(&state, Some(ROOT_TOKEN))
         .await
         .unwrap();

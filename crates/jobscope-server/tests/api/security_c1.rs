@@ -139,7 +139,9 @@ struct Instance {
 impl Instance {
     async fn open(db: &TestDatabase) -> Instance {
         let store = db.open().await;
-        let state = AppState::new(store.clone(), ServerConfig::default());
+        let state = AppState::new(store.clone(), ServerConfig::default())
+            .await
+            .expect("server state");
         jobscope_server::bootstrap::ensure_root(&state, Some(ROOT_TOKEN))
             .await
             .expect("bootstrap");
@@ -2579,12 +2581,13 @@ async fn c1_12_audit_complete_and_fail_closed() {
 /// `PersonalAccessToken` active scope; the routable-token CRC).
 ///
 /// Plaintext tokens exist only in the answer that creates them: neither the database files
-/// nor an export hold one, only its SHA-256 digest, and the lookup is by that digest. (GitLab
-/// also salts the digest with an instance secret; jobscope does not yet — see
-/// docs/compatibility.md.) Expiry is by date in UTC, at the start of the `expires_at` day as
-/// on GitLab: a token expiring tomorrow works, one expiring today is refused, and a revoked
-/// token is refused on the very next request, with the read cache on. Malformed tokens (wrong prefix, too short or long, characters no
-/// token has) are refused with 401 without any storage call.
+/// nor an export hold one, only its SHA-256 digest salted with the instance's random salt
+/// (never the bare SHA-256), and the lookup is by that digest. Expiry is by date in UTC, at
+/// the start of the `expires_at` day as on GitLab: a token expiring tomorrow works, one
+/// expiring today is refused, and a revoked token is refused on the very next request, with
+/// the read cache on. Malformed tokens (wrong prefix, too short or long, characters no token
+/// has, a routable token whose CRC32 or length field does not match) are refused with 401
+/// without any storage call.
 #[tokio::test]
 async fn c1_13_token_storage() {
     let app = TestApp::with_config(ServerConfig {
@@ -2605,6 +2608,8 @@ async fn c1_13_token_storage() {
     assert_eq!(created.status.as_u16(), 201, "{}", created.text);
     let plaintext = created.json()["token"].as_str().unwrap().to_owned();
     assert!(plaintext.starts_with("glpat-"));
+    // GitLab's routable format: payload, ".01.", length and CRC32 in base 36.
+    assert_eq!(plaintext.split('.').nth(1), Some("01"), "{plaintext}");
     let (job, job_token) = {
         let g = app.group("acme", None, Visibility::Private).await;
         let p = app.project(g.id, "app", Visibility::Private).await;
@@ -2618,7 +2623,7 @@ async fn c1_13_token_storage() {
     };
     let stored = app
         .store
-        .personal_access_token_by_digest(&jobscope_server::auth::tokens::digest(&plaintext))
+        .personal_access_token_by_digest(&app.tokens.digest(&plaintext))
         .await
         .unwrap()
         .expect("found by the digest of the plaintext");
@@ -2633,11 +2638,23 @@ async fn c1_13_token_storage() {
         );
         assert!(!snapshot.contains(body), "a token is exported in the clear");
     }
-    let hex = jobscope_server::auth::tokens::digest(&plaintext);
+    let hex = app.tokens.digest(&plaintext);
     assert!(snapshot.contains(&hex), "the export holds the digest");
+    // Salted: the digest is not the token's bare SHA-256, which a table made once for every
+    // instance could reverse; the salt is this instance's own, random.
+    let salt = app.store.token_salt().await.unwrap();
+    assert_eq!(salt.len(), 32, "a random salt of 32 hexadecimal digits");
+    assert_eq!(hex, jobscope_store::token_digest(&plaintext, &salt));
+    for secret in [plaintext.as_str(), ROOT_TOKEN, job_token.as_str()] {
+        let bare = jobscope_store::token_digest(secret, "");
+        assert!(
+            !bytes.windows(bare.len()).any(|w| w == bare.as_bytes()) && !snapshot.contains(&bare),
+            "an unsalted digest is stored"
+        );
+    }
     let by_digest = app
         .store
-        .job_by_token_digest(&jobscope_server::auth::tokens::digest(&job_token))
+        .job_by_token_digest(&app.tokens.digest(&job_token))
         .await
         .unwrap()
         .expect("the job is found by its token's digest");
@@ -2675,7 +2692,19 @@ async fn c1_13_token_storage() {
     // Malformed tokens: 401 with no storage call at all.
     let cache = app.cache.clone().expect("the cache counts storage calls");
     let long = format!("glpat-{}", "a".repeat(300));
+    // The issued token with its checksum, then its length field, off by one.
+    let mut bad_crc = plaintext.clone().into_bytes();
+    let last = bad_crc.len() - 1;
+    bad_crc[last] = if bad_crc[last] == b'0' { b'1' } else { b'0' };
+    let bad_crc = String::from_utf8(bad_crc).unwrap();
+    let mut bad_len = plaintext.clone().into_bytes();
+    let at = bad_len.len() - 8;
+    bad_len[at] = if bad_len[at] == b'0' { b'1' } else { b'0' };
+    let bad_len = String::from_utf8(bad_len).unwrap();
     let malformed = [
+        bad_crc.as_str(),
+        bad_len.as_str(),
+        "glpat-abcdefghijklmnop.01.0i0000000",
         "x",
         "glpat-",
         "glpat-short",

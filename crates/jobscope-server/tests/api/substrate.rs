@@ -312,7 +312,7 @@ async fn personal_access_tokens() {
     for t in [&token, &new_token, ROOT_TOKEN] {
         assert!(!contains(t), "plaintext token on disk");
     }
-    assert!(contains(&jobscope_server::auth::tokens::digest(&new_token)));
+    assert!(contains(&app.tokens.digest(&new_token)));
     // A maximum lifetime bounds expiries and sets the default.
     expect(
         &app,
