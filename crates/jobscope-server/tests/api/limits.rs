@@ -204,6 +204,16 @@ async fn c1_14_brute_force_and_rate_limiting() {
 
     // Request rates: 3 per user and 2 per address without authentication, per day.
     let day = Duration::from_secs(86_400);
+    // Windows are aligned to the epoch: a run that crossed 00:00 UTC would see its counts
+    // start again. Within the last minute of a day, wait for the next.
+    let into_day = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 86_400;
+    if into_day >= 86_400 - 60 {
+        tokio::time::sleep(Duration::from_secs(86_400 - into_day + 1)).await;
+    }
     let app = limited(LimitsConfig {
         authenticated: Some(RateConfig {
             requests: 3,
