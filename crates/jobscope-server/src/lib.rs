@@ -16,6 +16,7 @@ pub mod cache;
 pub mod compaction;
 pub mod config;
 pub mod decision;
+pub mod durations;
 pub mod entities;
 pub mod error;
 pub mod limits;

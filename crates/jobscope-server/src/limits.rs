@@ -38,6 +38,7 @@ use clap::Args;
 use futures::future::{BoxFuture, Either};
 use jobscope_types::UserId;
 
+pub use crate::durations::{parse_duration, parse_positive_duration};
 use crate::error::ApiError;
 pub use crate::net::IpNet;
 use crate::net::bits;
@@ -48,35 +49,6 @@ use crate::net::bits;
 /// forgotten (the ban) or share one counter (the rates), so memory stays bounded whatever
 /// the number of clients.
 pub const MAX_TRACKED: usize = 100_000;
-
-/// Parses a duration: `250ms`, `30s`, `3m`, `1h`, or a bare number of seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let digits = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(digits);
-    let invalid = || format!("`{text}` is not a duration (for example 500ms, 30s, 3m or 1h)");
-    let n: u64 = number.parse().map_err(|_| invalid())?;
-    let seconds = |factor: u64| n.checked_mul(factor).map(Duration::from_secs);
-    match unit.trim() {
-        "ms" => Some(Duration::from_millis(n)),
-        "" | "s" => seconds(1),
-        "m" | "min" => seconds(60),
-        "h" => seconds(3600),
-        _ => None,
-    }
-    .ok_or_else(invalid)
-}
-
-/// [`parse_duration`] for settings where zero makes no sense.
-pub fn parse_positive_duration(text: &str) -> Result<Duration, String> {
-    let d = parse_duration(text)?;
-    if d.is_zero() {
-        return Err("must be longer than zero".to_owned());
-    }
-    Ok(d)
-}
 
 /// The limits' flags of `jobscope serve` (flattened into [`crate::config::ServeArgs`]).
 #[derive(Clone, Debug, Args)]
@@ -949,20 +921,6 @@ mod tests {
         let mut ext = Extensions::new();
         ext.insert(ConnectInfo(SocketAddr::new(ip(peer), 40000)));
         client_ip(&headers, &ext, &nets(trusted))
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("30"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse_duration("3m"), Ok(Duration::from_secs(180)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert!(parse_duration("1.5h").is_err());
-        assert!(parse_duration("h").is_err());
-        assert!(parse_duration("3 weeks").is_err());
-        assert!(parse_duration("99999999999999999999h").is_err());
-        assert!(parse_positive_duration("0s").is_err());
     }
 
     #[derive(clap::Parser, Debug)]

@@ -24,6 +24,8 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use clap::Args;
+
+use crate::durations::parse_positive_duration;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -77,9 +79,9 @@ pub struct ListenArgs {
 
     /// How long a client may take to send a request's line and headers (and to finish the
     /// TLS handshake) before it is disconnected; also how long a keep-alive connection may
-    /// stay idle. `500ms`, `10s`, `2m`, or seconds.
+    /// stay idle. `500ms`, `10s`, `2m`, or seconds (decimals allowed).
     #[arg(long, env = "JOBSCOPE_HEADER_READ_TIMEOUT", value_name = "DURATION",
-          default_value = DEFAULT_HEADER_READ_TIMEOUT, value_parser = parse_duration)]
+          default_value = DEFAULT_HEADER_READ_TIMEOUT, value_parser = parse_positive_duration)]
     pub header_read_timeout: Duration,
 }
 
@@ -103,28 +105,6 @@ fn parse_header_bytes(s: &str) -> Result<usize, String> {
         return Err(format!("must be at least {MIN_MAX_HEADER_BYTES}"));
     }
     Ok(n)
-}
-
-/// `500ms`, `10s`, `2m` or a plain number of seconds; more than zero.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let (number, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let n: f64 = number
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration (for example 500ms, 10s, 2m)"))?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        _ => return Err(format!("`{s}`: the unit must be ms, s or m")),
-    };
-    match Duration::try_from_secs_f64(secs) {
-        Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err(format!("`{s}` must be more than zero")),
-    }
 }
 
 /// Reads `--tls-cert` and `--tls-key` into an acceptor, or `None` without them.
@@ -308,17 +288,6 @@ fn is_connection_error(e: &std::io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("10s"), Ok(Duration::from_secs(10)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
-        for bad in ["", "0", "0s", "-1s", "10h", "abc", "1e400"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn header_bytes() {
