@@ -245,7 +245,11 @@ pub fn post_personal_access_tokens_self_rotate() -> Op {
         "Rotate the token of the request",
         Success::Body(200, schema::<PersonalAccessToken>),
     )
-    .params(&[opt("expires_at", Ty::Date, "")])
+    .params(&[opt(
+        "expires_at",
+        Ty::Date,
+        "the new token's expiry; a week from today when omitted",
+    )])
     .errors(&[409, 422])
 }
 
@@ -265,7 +269,11 @@ pub fn post_personal_access_tokens_id_rotate() -> Op {
         "Rotate a token",
         Success::Body(200, schema::<PersonalAccessToken>),
     )
-    .params(&[opt("expires_at", Ty::Date, "")])
+    .params(&[opt(
+        "expires_at",
+        Ty::Date,
+        "the new token's expiry; a week from today when omitted",
+    )])
     .errors(&[409, 422])
 }
 

@@ -170,7 +170,8 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: i64) -> ApiResult<()>
     Ok(())
 }
 
-/// Revokes `token` and issues a replacement with the same name, description and scopes.
+/// Revokes `token` and issues a replacement with the same name, description and scopes,
+/// expiring on `expires_at` or, as on GitLab, a week from today.
 pub async fn rotate(
     state: &AppState,
     caller: &Caller,
@@ -190,7 +191,18 @@ pub async fn rotate(
     if token.revoked {
         return Err(ApiError::bad_request("Token already revoked"));
     }
-    let expires_at = check_expiry(state, expires_at, today).await?;
+    let expires_at = match expires_at {
+        Some(requested) => check_expiry(state, Some(requested), today).await?,
+        // GitLab's default: a week from today, or sooner when the instance's maximum
+        // lifetime is shorter.
+        None => {
+            let week = today
+                .checked_add_days(Days::new(7))
+                .unwrap_or(NaiveDate::MAX);
+            let max = check_expiry(state, None, today).await?;
+            Some(max.map_or(week, |max| max.min(week)))
+        }
+    };
     let plaintext = new_personal_access_token(token.user_id);
     let new = NewPersonalAccessToken {
         user_id: token.user_id,

@@ -266,6 +266,9 @@ async fn personal_access_tokens() {
     .await;
     let new_token = rotated["token"].as_str().unwrap().to_owned();
     assert_ne!(new_token, token);
+    // Without `expires_at`, the new token expires a week from today, as on GitLab.
+    let week = (chrono::Utc::now().date_naive() + chrono::Days::new(7)).to_string();
+    assert_eq!(rotated["expires_at"], json!(week));
     expect(&app, get("/api/v4/user").token(&new_token), 200).await;
     assert_eq!(
         expect(&app, get("/api/v4/user").token(&token), 401).await,
@@ -345,6 +348,24 @@ async fn personal_access_tokens() {
     )
     .await;
     assert!(defaulted["expires_at"].is_string());
+    // Rotation's default week is shortened to a shorter maximum lifetime.
+    expect(
+        &app,
+        put("/api/v4/application/settings")
+            .token(ROOT_TOKEN)
+            .json(json!({"max_personal_access_token_lifetime": 3})),
+        200,
+    )
+    .await;
+    let id = defaulted["id"].as_i64().unwrap();
+    let rotated = expect(
+        &app,
+        post(format!("/api/v4/personal_access_tokens/{id}/rotate")).token(ROOT_TOKEN),
+        200,
+    )
+    .await;
+    let three_days = (chrono::Utc::now().date_naive() + chrono::Days::new(3)).to_string();
+    assert_eq!(rotated["expires_at"], json!(three_days));
 }
 
 #[tokio::test]
