@@ -426,6 +426,7 @@ fn restricted(signed: &SignedIn, project: &Project, err: &ApiError, fb: Feedback
         section.settings aria-labelledby="jtp-title" {
             h2 #jtp-title { "Job token permissions" }
             (view::error_box(&why))
+            @for e in [&fb.add_error, &fb.list_error].into_iter().flatten() { (view::error_box(e)) }
             (scope_form(signed, project, None, false, fb.scope_error.as_ref()))
         }
     };
