@@ -234,6 +234,11 @@ pub async fn dispatch_post(
             Err(e) => {
                 let fb = Feedback {
                     scope_error: Some(explain(&e, Doing::Changing, &project.full_path)),
+                    scope_choice: match form.get("enabled") {
+                        "true" => Some(true),
+                        "false" => Some(false),
+                        _ => None,
+                    },
                     ..Feedback::default()
                 };
                 settings(&state, &signed, &project, fb).await
@@ -309,6 +314,8 @@ struct Feedback {
     add_error: Option<Explained>,
     add_path: String,
     list_error: Option<Explained>,
+    /// The switch as the refused form sent it.
+    scope_choice: Option<bool>,
 }
 
 impl Feedback {
@@ -397,7 +404,7 @@ async fn settings(
                     "You signed in with a read-only token (read_api scope): changes will be refused."
                 }
             }
-            (scope_form(signed, project, Some(project.inbound_scope_enabled), enforced, fb.scope_error.as_ref()))
+            (scope_form(signed, project, fb.scope_choice.or(Some(project.inbound_scope_enabled)), enforced, fb.scope_error.as_ref()))
             (allowlist_table(project, &list, fb.list_error.as_ref()))
             (add_form(signed, project, &fb.add_path, fb.add_error.as_ref()))
         }
@@ -427,7 +434,7 @@ fn restricted(signed: &SignedIn, project: &Project, err: &ApiError, fb: Feedback
             h2 #jtp-title { "Job token permissions" }
             (view::error_box(&why))
             @for e in [&fb.add_error, &fb.list_error].into_iter().flatten() { (view::error_box(e)) }
-            (scope_form(signed, project, None, false, fb.scope_error.as_ref()))
+            (scope_form(signed, project, fb.scope_choice, false, fb.scope_error.as_ref()))
         }
     };
     html(
@@ -565,7 +572,7 @@ fn allowlist_table(project: &Project, list: &Allowlist, error: Option<&Explained
                         td data-label="Permissions" { (permissions_text(default_permissions, policies)) }
                         td data-label="Added by" { (added_by(&list.users, by)) }
                         td data-label="Added" { (view::time(at)) }
-                        td.actions data-label="Actions" {
+                        td.row-actions data-label="Actions" {
                             a.button.button-small href=(project_url(project, &format!("{base}/edit")))
                                 aria-label={ "Edit permissions of " (path) } { "Edit" }
                             " "
@@ -579,7 +586,7 @@ fn allowlist_table(project: &Project, list: &Allowlist, error: Option<&Explained
                         td data-label="Permissions" { "Always allowed" }
                         td data-label="Added by" { span.muted { "—" } }
                         td data-label="Added" { span.muted { "—" } }
-                        td.actions data-label="Actions" {}
+                        td.row-actions data-label="Actions" {}
                     }
                 }
             }
