@@ -23,7 +23,7 @@ use serde_json::json;
 
 use super::explain::{Doing, Explained, explain};
 use super::form::FormData;
-use super::session::{SignedIn, check_csrf, error_page};
+use super::session::{SignedIn, csrf_refusal, error_page};
 use super::view::{self, Tab, project_url};
 use super::{activity, html, redirect};
 use crate::access::{self, AdminProject};
@@ -216,7 +216,7 @@ pub async fn dispatch_post(
         Err(to_sign_in) => return to_sign_in,
     };
     let form = FormData::from_body(&body);
-    if let Err(refused) = check_csrf(&parts.headers, &state, &signed, &form) {
+    if let Some(refused) = csrf_refusal(&parts.headers, &state, &signed, &form) {
         return refused;
     }
     let project = match find(&state, &signed, &path).await {
@@ -541,18 +541,40 @@ fn added_by(users: &[User], id: Option<jobscope_types::UserId>) -> Markup {
     }
 }
 
+/// What a row of the allowlist shows of an entry.
+struct EntryRow<'a> {
+    default_permissions: bool,
+    policies: &'a [String],
+    autopopulated: bool,
+    added_by: Option<jobscope_types::UserId>,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl<'a> EntryRow<'a> {
+    fn project(l: &'a ProjectLink) -> Self {
+        EntryRow {
+            default_permissions: l.default_permissions,
+            policies: &l.job_token_policies,
+            autopopulated: l.autopopulated,
+            added_by: l.added_by,
+            created_at: l.created_at,
+        }
+    }
+
+    fn group(l: &'a GroupLink) -> Self {
+        EntryRow {
+            default_permissions: l.default_permissions,
+            policies: &l.job_token_policies,
+            autopopulated: l.autopopulated,
+            added_by: l.added_by,
+            created_at: l.created_at,
+        }
+    }
+}
+
 fn allowlist_table(project: &Project, list: &Allowlist, error: Option<&Explained>) -> Markup {
     let count = list.projects.len() + list.groups.len();
-    let row = |kind: Kind,
-               id: i64,
-               path: &str,
-               link: Option<(
-        bool,
-        &[String],
-        bool,
-        Option<jobscope_types::UserId>,
-        chrono::DateTime<chrono::Utc>,
-    )>| {
+    let row = |kind: Kind, id: i64, path: &str, link: Option<EntryRow<'_>>| {
         let base = format!("settings/ci_cd/allowlist/{}/{id}", kind.as_str());
         html! {
             tr {
@@ -560,7 +582,7 @@ fn allowlist_table(project: &Project, list: &Allowlist, error: Option<&Explained
                     span.badge.badge-kind { (if kind == Kind::Group { "Group" } else { "Project" }) }
                     " "
                     span.path { (path) }
-                    @if let Some((_, _, true, _, _)) = link {
+                    @if link.as_ref().is_some_and(|l| l.autopopulated) {
                         " " span.badge.badge-auto title="Added from the authentication log" { "Autopopulated" }
                     }
                     @if link.is_none() {
@@ -568,10 +590,10 @@ fn allowlist_table(project: &Project, list: &Allowlist, error: Option<&Explained
                     }
                 }
                 @match link {
-                    Some((default_permissions, policies, _, by, at)) => {
-                        td data-label="Permissions" { (permissions_text(default_permissions, policies)) }
-                        td data-label="Added by" { (added_by(&list.users, by)) }
-                        td data-label="Added" { (view::time(at)) }
+                    Some(l) => {
+                        td data-label="Permissions" { (permissions_text(l.default_permissions, l.policies)) }
+                        td data-label="Added by" { (added_by(&list.users, l.added_by)) }
+                        td data-label="Added" { (view::time(l.created_at)) }
                         td.row-actions data-label="Actions" {
                             a.button.button-small href=(project_url(project, &format!("{base}/edit")))
                                 aria-label={ "Edit permissions of " (path) } { "Edit" }
@@ -609,14 +631,19 @@ fn allowlist_table(project: &Project, list: &Allowlist, error: Option<&Explained
                         }
                     }
                     tbody {
-                        @for (p, link) in list.projects.iter().filter(|(_, l)| l.is_none()) {
-                            (row(Kind::Project, p.id.get(), &p.full_path, link.as_ref().map(|l| (l.default_permissions, l.job_token_policies.as_slice(), l.autopopulated, l.added_by, l.created_at))))
+                        // The project itself first (it has no entry), then groups, then projects.
+                        @for (p, _) in list.projects.iter().filter(|(_, l)| l.is_none()) {
+                            (row(Kind::Project, p.id.get(), &p.full_path, None))
                         }
                         @for (g, link) in &list.groups {
-                            (row(Kind::Group, g.id.get(), &g.full_path, Some(link.as_ref().map_or((true, &[][..], false, None, g.created_at), |l| (l.default_permissions, l.job_token_policies.as_slice(), l.autopopulated, l.added_by, l.created_at)))))
+                            @if let Some(l) = link {
+                                (row(Kind::Group, g.id.get(), &g.full_path, Some(EntryRow::group(l))))
+                            }
                         }
-                        @for (p, link) in list.projects.iter().filter(|(_, l)| l.is_some()) {
-                            (row(Kind::Project, p.id.get(), &p.full_path, link.as_ref().map(|l| (l.default_permissions, l.job_token_policies.as_slice(), l.autopopulated, l.added_by, l.created_at))))
+                        @for (p, link) in &list.projects {
+                            @if let Some(l) = link {
+                                (row(Kind::Project, p.id.get(), &p.full_path, Some(EntryRow::project(l))))
+                            }
                         }
                     }
                 }

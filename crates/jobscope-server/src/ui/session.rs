@@ -345,13 +345,14 @@ fn csrf_refused(signed: Option<&SignedIn>) -> Response {
     )
 }
 
-/// Every change checks the origin and the session's CSRF token (form field or header).
-pub fn check_csrf(
+/// Every change checks the origin and the session's CSRF token (form field or header): the
+/// refusal page when they fail, `None` when the request may proceed.
+pub fn csrf_refusal(
     headers: &HeaderMap,
     state: &AppState,
     signed: &SignedIn,
     form: &FormData,
-) -> Result<(), Response> {
+) -> Option<Response> {
     let sent = match form.get(CSRF_FIELD) {
         "" => headers
             .get(CSRF_HEADER)
@@ -360,9 +361,9 @@ pub fn check_csrf(
         v => v,
     };
     if same_origin(headers, state) && same_secret(sent, signed.csrf()) {
-        Ok(())
+        None
     } else {
-        Err(csrf_refused(Some(signed)))
+        Some(csrf_refused(Some(signed)))
     }
 }
 
@@ -504,7 +505,7 @@ pub async fn sign_out(State(state): State<AppState>, parts: Parts, body: Bytes) 
     let form = FormData::from_body(&body);
     match find(&parts, &state).await {
         Ok(Found::Valid(signed)) => {
-            if let Err(refused) = check_csrf(&parts.headers, &state, &signed, &form) {
+            if let Some(refused) = csrf_refusal(&parts.headers, &state, &signed, &form) {
                 return refused;
             }
             if let Err(e) = state
