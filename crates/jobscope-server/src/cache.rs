@@ -385,6 +385,28 @@ impl Store for CachedStore {
     }
     /// Recording a use changes nothing a decision reads: the cached token learns the time
     /// instead of being forgotten (so that the next request does not record it again).
+    // Sessions are never cached (nothing that is cached depends on them), so their writes
+    // pass through without emptying the cache.
+    async fn create_web_session(&self, session: WebSession) -> StoreResult<()> {
+        read!(self.create_web_session(session))
+    }
+    async fn web_session(&self, id_digest: &str) -> StoreResult<Option<WebSession>> {
+        read!(self.web_session(id_digest))
+    }
+    async fn touch_web_session(&self, id_digest: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        read!(self.touch_web_session(id_digest, at))
+    }
+    async fn delete_web_session(&self, id_digest: &str) -> StoreResult<bool> {
+        read!(self.delete_web_session(id_digest))
+    }
+    async fn delete_expired_web_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        read!(self.delete_expired_web_sessions(now, idle_before))
+    }
+
     async fn touch_personal_access_token(&self, id: TokenId, at: DateTime<Utc>) -> StoreResult<()> {
         let result = read!(self.touch_personal_access_token(id, at));
         if result.is_ok()

@@ -129,6 +129,35 @@ pub struct ServerConfig {
     pub limits: LimitsConfig,
     /// Who may read the monitoring endpoints (see [`crate::monitoring`]).
     pub monitoring_allowlist: IpAllowlist,
+    /// The web UI's sessions (see [`crate::ui`]).
+    pub ui: UiConfig,
+}
+
+/// How the web UI's sessions behave.
+#[derive(Clone, Debug)]
+pub struct UiConfig {
+    /// A session not used for this long ends.
+    pub session_idle: std::time::Duration,
+    /// A session ends this long after sign-in, however active it is.
+    pub session_lifetime: std::time::Duration,
+    /// Cookies carry `Secure` and the `__Host-` prefix: set when the server serves TLS or its
+    /// `--external-url` is `https`.
+    pub secure_cookies: bool,
+}
+
+/// GitLab's idle session timeout is a week and its sessions last as long; a settings page
+/// needs far less: two hours idle, twelve at most.
+pub const DEFAULT_SESSION_IDLE: std::time::Duration = std::time::Duration::from_secs(2 * 3600);
+pub const DEFAULT_SESSION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(12 * 3600);
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        UiConfig {
+            session_idle: DEFAULT_SESSION_IDLE,
+            session_lifetime: DEFAULT_SESSION_LIFETIME,
+            secure_cookies: false,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -139,6 +168,7 @@ impl Default for ServerConfig {
             cache: false,
             limits: LimitsConfig::default(),
             monitoring_allowlist: IpAllowlist::default(),
+            ui: UiConfig::default(),
         }
     }
 }
@@ -151,6 +181,13 @@ impl From<&ServeArgs> for ServerConfig {
             cache: a.cache,
             limits: LimitsConfig::from(&a.limits),
             monitoring_allowlist: a.monitoring_allowlist.clone(),
+            ui: UiConfig {
+                secure_cookies: a.listener.tls_cert.is_some()
+                    || a.external_url
+                        .as_ref()
+                        .is_some_and(|u| u.scheme() == "https"),
+                ..UiConfig::default()
+            },
         }
     }
 }

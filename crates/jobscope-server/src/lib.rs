@@ -30,6 +30,7 @@ pub mod params;
 pub mod routes;
 pub mod service;
 pub mod state;
+pub mod ui;
 pub mod urls;
 pub mod validate;
 
@@ -98,8 +99,8 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
     ApiError::Internal("handler panicked".into()).into_response()
 }
 
-/// The whole HTTP application for a state: `/api/v4` and the monitoring endpoints (`/-/…`),
-/// plus metrics, logging, request ids and GitLab's security headers.
+/// The whole HTTP application for a state: `/api/v4`, the monitoring endpoints (`/-/…`) and
+/// the web UI ([`ui`]), plus metrics, logging, request ids and GitLab's security headers.
 pub fn app(state: AppState) -> Router {
     let trace = TraceLayer::new_for_http()
         .make_span_with(|req: &Request<Body>| {
@@ -169,6 +170,7 @@ pub fn app(state: AppState) -> Router {
         .layer(limits::LimitLayer::new(state.limits.clone()));
     routes::api_router()
         .merge(monitoring::router())
+        .merge(ui::router())
         .with_state(state)
         .layer(stack)
 }

@@ -757,6 +757,7 @@ fn has_credentials(req: &Request<Body>) -> bool {
         || h.contains_key("job-token")
         || h.contains_key(header::AUTHORIZATION)
         || req.uri().query().is_some_and(|q| q.contains("token="))
+        || crate::ui::has_session_cookie(h)
 }
 
 // ---- the layer ------------------------------------------------------------------------------

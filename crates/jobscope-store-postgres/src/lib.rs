@@ -1127,6 +1127,70 @@ impl Store for PgStore {
         Ok(())
     }
 
+    async fn create_web_session(&self, session: WebSession) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO web_sessions (id_digest, user_id, token_id, csrf_token, created_at, \
+             last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&session.id_digest)
+        .bind(session.user_id.get())
+        .bind(session.token_id.get())
+        .bind(&session.csrf_token)
+        .bind(ts(session.created_at))
+        .bind(ts(session.last_seen_at))
+        .bind(ts(session.expires_at))
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn web_session(&self, id_digest: &str) -> StoreResult<Option<WebSession>> {
+        let row = sqlx::query(
+            "SELECT id_digest, user_id, token_id, csrf_token, created_at, last_seen_at, \
+             expires_at FROM web_sessions WHERE id_digest = $1",
+        )
+        .bind(id_digest)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.as_ref().map(web_session).transpose()
+    }
+
+    async fn touch_web_session(&self, id_digest: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE web_sessions SET last_seen_at = $1 WHERE id_digest = $2")
+            .bind(ts(at))
+            .bind(id_digest)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn delete_web_session(&self, id_digest: &str) -> StoreResult<bool> {
+        let done = sqlx::query("DELETE FROM web_sessions WHERE id_digest = $1")
+            .bind(id_digest)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_expired_web_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let done =
+            sqlx::query("DELETE FROM web_sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
+                .bind(ts(now))
+                .bind(ts(idle_before))
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?;
+        Ok(done.rows_affected())
+    }
+
     async fn create_group(&self, new: NewGroup) -> StoreResult<Namespace> {
         let new = &new;
         in_tx!(self, |tx| {

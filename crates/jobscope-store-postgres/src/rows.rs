@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use jobscope_store::{
     AuditEvent, GroupLink, Job, JobStatus, LinkDirection, Member, MemberSource, Namespace,
     NamespaceKind, PersonalAccessToken, Project, ProjectLink, StoreError, StoreResult, User,
-    UserState,
+    UserState, WebSession,
 };
 use jobscope_types::{AccessLevel, JobId, NamespaceId, ProjectId, TokenId, UserId, Visibility};
 use sqlx::Row;
@@ -255,4 +255,16 @@ pub(crate) fn parse_json(s: &str, what: &str) -> StoreResult<serde_json::Value> 
 /// The authentication log's policy map (policy name → when it was last needed).
 pub(crate) fn policy_times(s: &str) -> StoreResult<BTreeMap<String, DateTime<Utc>>> {
     serde_json::from_str(s).map_err(|_| corrupt(format!("policy times {s:?}")))
+}
+
+pub(crate) fn web_session(row: &PgRow) -> StoreResult<WebSession> {
+    Ok(WebSession {
+        id_digest: get(row, "id_digest")?,
+        user_id: UserId(get(row, "user_id")?),
+        token_id: TokenId(get(row, "token_id")?),
+        csrf_token: get(row, "csrf_token")?,
+        created_at: get(row, "created_at")?,
+        last_seen_at: get(row, "last_seen_at")?,
+        expires_at: get(row, "expires_at")?,
+    })
 }

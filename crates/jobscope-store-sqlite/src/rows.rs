@@ -5,7 +5,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 use jobscope_store::{
     GroupLink, LinkDirection, Member, MemberSource, Namespace, NamespaceKind, PersonalAccessToken,
-    Project, ProjectLink, StoreError, StoreResult, User, UserState,
+    Project, ProjectLink, StoreError, StoreResult, User, UserState, WebSession,
 };
 use jobscope_types::{AccessLevel, NamespaceId, ProjectId, TokenId, UserId, Visibility};
 use sqlx::Row;
@@ -266,4 +266,16 @@ pub(crate) fn policy_times(
     s: &str,
 ) -> StoreResult<std::collections::BTreeMap<String, DateTime<Utc>>> {
     serde_json::from_str(s).map_err(|_| corrupt(format!("policy times {s:?}")))
+}
+
+pub(crate) fn web_session(row: &SqliteRow) -> StoreResult<WebSession> {
+    Ok(WebSession {
+        id_digest: get(row, "id_digest")?,
+        user_id: UserId(get(row, "user_id")?),
+        token_id: TokenId(get(row, "token_id")?),
+        csrf_token: get(row, "csrf_token")?,
+        created_at: get(row, "created_at")?,
+        last_seen_at: get(row, "last_seen_at")?,
+        expires_at: get(row, "expires_at")?,
+    })
 }

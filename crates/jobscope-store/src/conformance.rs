@@ -37,6 +37,7 @@ pub const CASES: &[&str] = &[
     "authorization_log_large_batch",
     "concurrent_adds",
     "change_announcements",
+    "web_sessions",
 ];
 
 pub async fn run_case(name: &str, store: &dyn Store) {
@@ -61,6 +62,7 @@ pub async fn run_case(name: &str, store: &dyn Store) {
         "authorization_log_large_batch" => authorization_log_large_batch(store).await,
         "concurrent_adds" => concurrent_adds(store).await,
         "change_announcements" => change_announcements(store).await,
+        "web_sessions" => web_sessions(store).await,
         other => panic!("unknown conformance case {other}"),
     }
 }
@@ -2009,4 +2011,91 @@ pub async fn concurrent_adds(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(events.total, 1);
+}
+
+/// Web UI sessions: stored by digest, read back exactly, touched, ended one by one or when
+/// expired (absolute or idle), and gone with their user or token.
+pub async fn web_sessions(store: &dyn Store) {
+    let u = user(store, "websession").await;
+    let other = user(store, "othersession").await;
+    let token = |user: UserId, digest: &'static str| NewPersonalAccessToken {
+        user_id: user,
+        name: "ui".into(),
+        description: None,
+        scopes: vec!["api".into()],
+        expires_at: None,
+        token_digest: digest.into(),
+        created_at: t0(),
+    };
+    let tok = store
+        .create_personal_access_token(token(u.id, "ws-token-1"))
+        .await
+        .unwrap();
+    let other_tok = store
+        .create_personal_access_token(token(other.id, "ws-token-2"))
+        .await
+        .unwrap();
+    let session =
+        |digest: &str, user: UserId, token_id, created: chrono::DateTime<Utc>| WebSession {
+            id_digest: digest.to_owned(),
+            user_id: user,
+            token_id,
+            csrf_token: format!("csrf-{digest}"),
+            created_at: created,
+            last_seen_at: created,
+            expires_at: created + Duration::hours(12),
+        };
+    let a = session("sa", u.id, tok.id, t0());
+    store.create_web_session(a.clone()).await.unwrap();
+    assert_eq!(store.web_session("sa").await.unwrap(), Some(a.clone()));
+    assert_eq!(store.web_session("nope").await.unwrap(), None);
+    assert!(
+        store.create_web_session(a.clone()).await.is_err(),
+        "a session id digest is unique"
+    );
+
+    // Touching moves last_seen_at only (microsecond precision survives the round trip).
+    let later = t0() + Duration::minutes(5) + Duration::microseconds(123_456);
+    store.touch_web_session("sa", later).await.unwrap();
+    let touched = store.web_session("sa").await.unwrap().unwrap();
+    assert_eq!(touched.last_seen_at, later);
+    assert_eq!(touched.created_at, a.created_at);
+    assert_eq!(touched.expires_at, a.expires_at);
+    store.touch_web_session("gone", later).await.unwrap();
+
+    // Ending a session.
+    assert!(store.delete_web_session("sa").await.unwrap());
+    assert!(!store.delete_web_session("sa").await.unwrap());
+    assert_eq!(store.web_session("sa").await.unwrap(), None);
+
+    // Expiry: absolute (expires_at) and idle (last_seen_at), in one sweep.
+    let fresh = session("fresh", u.id, tok.id, t0() + Duration::hours(10));
+    let idle = session("idle", u.id, tok.id, t0() + Duration::hours(1));
+    let old = session("old", other.id, other_tok.id, t0() - Duration::hours(13));
+    for s in [&fresh, &idle, &old] {
+        store.create_web_session(s.clone()).await.unwrap();
+    }
+    let now = t0() + Duration::hours(11);
+    let removed = store
+        .delete_expired_web_sessions(now, now - Duration::hours(2))
+        .await
+        .unwrap();
+    assert_eq!(removed, 2, "the idle and the expired session");
+    assert!(store.web_session("fresh").await.unwrap().is_some());
+    assert!(store.web_session("idle").await.unwrap().is_none());
+    assert!(store.web_session("old").await.unwrap().is_none());
+
+    // Sessions go with their user.
+    let other_session = session("other", other.id, other_tok.id, t0());
+    store.create_web_session(other_session).await.unwrap();
+    store.delete_user(other.id).await.unwrap();
+    assert!(store.web_session("other").await.unwrap().is_none());
+    assert!(store.web_session("fresh").await.unwrap().is_some());
+    // A session must name an existing user and token.
+    assert!(
+        store
+            .create_web_session(session("dangling", UserId(999_999), tok.id, t0()))
+            .await
+            .is_err()
+    );
 }

@@ -90,6 +90,23 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<PersonalAccessToken>;
     async fn touch_personal_access_token(&self, id: TokenId, at: DateTime<Utc>) -> StoreResult<()>;
 
+    // ---- web UI sessions -----------------------------------------------------------------
+    /// Stores a new session (its `id_digest` is unique; a duplicate is an error).
+    async fn create_web_session(&self, session: WebSession) -> StoreResult<()>;
+    /// The session with this id digest, expired or not (the caller decides).
+    async fn web_session(&self, id_digest: &str) -> StoreResult<Option<WebSession>>;
+    /// Records activity: sets `last_seen_at`. No error when the session is gone.
+    async fn touch_web_session(&self, id_digest: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends a session; `false` when there was none.
+    async fn delete_web_session(&self, id_digest: &str) -> StoreResult<bool>;
+    /// Deletes every session past its absolute expiry (`expires_at <= now`) or idle since
+    /// `idle_before` (`last_seen_at <= idle_before`); returns how many.
+    async fn delete_expired_web_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_before: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
     // ---- namespaces and groups ---------------------------------------------------------
     /// `NotFound` when the parent does not exist; `Conflict::Path` when the full path is taken
     /// by any namespace or project.

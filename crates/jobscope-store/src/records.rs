@@ -273,6 +273,24 @@ pub struct NewPersonalAccessToken {
     pub created_at: DateTime<Utc>,
 }
 
+/// A signed-in browser session of the web UI. The session id itself (the cookie's value) never
+/// reaches the store: it is looked up by its digest, as tokens are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebSession {
+    /// Hex digest of the session id the browser holds.
+    pub id_digest: String,
+    pub user_id: UserId,
+    /// The personal access token the user signed in with (its id, never the token): checked
+    /// again on every request, so revoking it ends the session.
+    pub token_id: TokenId,
+    /// The per-session secret every form and script request must carry (CSRF protection).
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    /// The absolute end of the session, however active it is.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// Instance-wide settings (`/application/settings`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct InstanceSettings {

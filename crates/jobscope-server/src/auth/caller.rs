@@ -103,7 +103,7 @@ fn sudo_identifier(parts: &Parts) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn user_state_denial(user: &User, base: &str) -> Option<String> {
+pub(crate) fn user_state_denial(user: &User, base: &str) -> Option<String> {
     match user.state {
         UserState::Active => None,
         UserState::Blocked => Some("Your account has been blocked.".to_owned()),

@@ -213,7 +213,7 @@ pub fn templates() -> Vec<String> {
     out
 }
 
-async fn route_not_found() -> ApiError {
+pub(crate) async fn route_not_found() -> ApiError {
     ApiError::RouteNotFound
 }
 

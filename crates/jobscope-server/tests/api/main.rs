@@ -13,3 +13,4 @@ mod robustness;
 mod scope_endpoints;
 mod security_c1;
 mod substrate;
+mod ui;

@@ -1,0 +1,17 @@
+-- Sessions of the web UI (issue 8). The browser's cookie holds a random session id; only its
+-- digest is stored, with the id of the personal access token the user signed in with (never
+-- the token), the per-session CSRF secret and the times that bound the session. Sessions are
+-- not announced to caches (nothing caches them) and are not part of exports.
+CREATE TABLE web_sessions (
+    id_digest TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    token_id BIGINT NOT NULL
+        REFERENCES personal_access_tokens (id) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE,
+    csrf_token TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    last_seen_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX web_sessions_user ON web_sessions (user_id);
+CREATE INDEX web_sessions_token ON web_sessions (token_id);
+CREATE INDEX web_sessions_expires ON web_sessions (expires_at);
