@@ -8,10 +8,14 @@ mod support;
 
 use support::*;
 
-/// `redactions()`, and personal access tokens (random) hidden too.
+/// `redactions()`, and personal access tokens (random) hidden too, and the expiry a rotation
+/// gives by default (a week from today).
 fn redacted() -> insta::Settings {
     let mut s = redactions();
     s.add_filter(r"glpat-[A-Za-z0-9_.-]+", "[token]");
+    let week = (chrono::Utc::now().date_naive() + chrono::Days::new(7)).to_string();
+    // Digits and dashes: the date is its own regular expression.
+    s.add_filter(&week, "[in a week]");
     s
 }
 

@@ -182,7 +182,7 @@ async fn find(parts: &Parts, state: &AppState) -> ApiResult<Found> {
     {
         return Ok(Found::None);
     }
-    let digest = tokens::digest(id);
+    let digest = state.tokens.digest(id);
     let Some(session) = state.store.web_session(&digest).await? else {
         return Ok(Found::Ended(Ended::Expired));
     };
@@ -394,7 +394,7 @@ async fn check_token(
     }
     let token = state
         .store
-        .personal_access_token_by_digest(&secret.digest())
+        .personal_access_token_by_digest(&secret.digest(&state.tokens))
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let now = crate::service::now();
@@ -486,7 +486,7 @@ pub async fn sign_in(State(state): State<AppState>, parts: Parts, body: Bytes) -
     }
     let id = tokens::random_secret(SECRET_LEN);
     let session = WebSession {
-        id_digest: tokens::digest(&id),
+        id_digest: state.tokens.digest(&id),
         user_id: user.id,
         token_id: token.id,
         csrf_token: tokens::random_secret(SECRET_LEN),

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use jobscope_server::auth::tokens::digest;
 use jobscope_server::config::{ServerConfig, UiConfig};
 use jobscope_server::limits::{BanConfig, LimitsConfig};
 use jobscope_store::{MemberSource, Project, UserState};
@@ -103,7 +102,12 @@ async fn sign_in_sets_an_httponly_strict_cookie_and_stores_only_digests() {
     let id = cookie.split(';').next().unwrap().split_once('=').unwrap().1;
     assert_eq!(id.len(), 43);
     // The store knows the session by its digest only, and never saw the token.
-    let session = app.store.web_session(&digest(id)).await.unwrap().unwrap();
+    let session = app
+        .store
+        .web_session(&app.tokens.digest(id))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(app.store.web_session(id).await.unwrap().is_none());
     assert_eq!(session.user_id.get(), 1);
     let bytes = app.database_bytes();
@@ -695,7 +699,7 @@ async fn sessions_end_when_idle_or_old() {
     assert!(set_cookie(&resp).contains("Max-Age=0"));
     assert!(
         app.store
-            .web_session(&digest(&b.session_id))
+            .web_session(&app.tokens.digest(&b.session_id))
             .await
             .unwrap()
             .is_none()
@@ -741,7 +745,7 @@ async fn revoking_the_token_or_blocking_the_user_ends_the_session() {
     );
     assert!(
         app.store
-            .web_session(&digest(&b.session_id))
+            .web_session(&app.tokens.digest(&b.session_id))
             .await
             .unwrap()
             .is_none()
@@ -786,7 +790,7 @@ async fn sign_out_deletes_the_session() {
     assert!(set_cookie(&resp).contains("Max-Age=0"));
     assert!(
         app.store
-            .web_session(&digest(&b.session_id))
+            .web_session(&app.tokens.digest(&b.session_id))
             .await
             .unwrap()
             .is_none()
