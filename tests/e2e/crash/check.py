@@ -40,7 +40,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import sqlite3
 import struct
 import subprocess
@@ -478,38 +477,52 @@ def acknowledged(h: History, exp: Expected, crash: int) -> int:
 
 def serve_check(jobscope: str, db: str, token: str, exp: Expected, k: int) -> list[str]:
     """Starts `jobscope serve` on an image and reads the allowlist back over HTTP."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port_file = os.path.join(os.path.dirname(db), "port")
+    log_file = os.path.join(os.path.dirname(db), "server.log")
     env = dict(os.environ, JOBSCOPE_LOG="warn")
     for name in ("LD_PRELOAD", "JOBSCOPE_IOLOG", "JOBSCOPE_IOLOG_DB"):
         env.pop(name, None)
-    proc = subprocess.Popen(
-        [
-            jobscope,
-            "serve",
-            "--database",
-            f"sqlite://{db}",
-            "--root-token",
-            token,
-            "--listen",
-            f"127.0.0.1:{port}",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}/api/v4/projects/{exp.source}"
+    with open(log_file, "wb") as log:  # the child keeps its own copy
+        proc = subprocess.Popen(
+            [
+                jobscope,
+                "serve",
+                "--database",
+                f"sqlite://{db}",
+                "--root-token",
+                token,
+                "--listen",
+                "127.0.0.1:0",
+                "--port-file",
+                port_file,
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    address = None
 
     def get(path):
-        req = urllib.request.Request(base + path, headers={"PRIVATE-TOKEN": token})
+        url = f"http://{address}/api/v4/projects/{exp.source}{path}"
+        req = urllib.request.Request(url, headers={"PRIVATE-TOKEN": token})
         with urllib.request.urlopen(req, timeout=10) as resp:
             return json.loads(resp.read()), resp.headers
 
     try:
-        for _ in range(200):
+        deadline = time.monotonic() + 30
+        while True:
+            if time.monotonic() > deadline:
+                return ["jobscope serve did not answer within 30 s"]
             if proc.poll() is not None:
-                return [f"jobscope serve exited: {proc.stderr.read().decode()[-500:]}"]
+                with open(log_file, encoding="utf-8", errors="replace") as f:
+                    return [f"jobscope serve exited: {f.read()[-500:]}"]
+            if address is None:
+                if os.path.exists(port_file) and os.path.getsize(port_file) > 0:
+                    with open(port_file, encoding="utf-8") as f:
+                        address = f.read().strip()
+                else:
+                    time.sleep(0.05)
+                    continue
             try:
                 scope, _ = get("/job_token_scope")
                 break
@@ -517,8 +530,6 @@ def serve_check(jobscope: str, db: str, token: str, exp: Expected, k: int) -> li
                 return [f"jobscope serve answered {e.code} to GET /job_token_scope"]
             except OSError:
                 time.sleep(0.05)
-        else:
-            return ["jobscope serve did not answer"]
         projects, _ = get("/job_token_scope/allowlist?per_page=100")
         groups, _ = get("/job_token_scope/groups_allowlist?per_page=100")
         _, headers = get("/audit_events?per_page=1")

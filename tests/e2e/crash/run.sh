@@ -25,6 +25,7 @@
 #      fail for lost acknowledged mutations, while the kill -9 images still pass (which is
 #      why a kill -9 test alone cannot see this).
 #
+# Needs python3 and gcc (installed with apt-get when missing, as root or through `sudo -n`).
 # Environment: JOBSCOPE_BIN (default <repo>/target/debug/jobscope), CRASH_MUTATIONS (300),
 # CRASH_POINTS (250), CRASH_SEED (15), CRASH_TMPDIR (/dev/shm when writable, else $TMPDIR
 # or /tmp: where the run and its images are kept), KEEP_WORK=1, VERBOSE=1 (a line per image).
@@ -43,9 +44,20 @@ die() {
 }
 
 [[ -x $JOBSCOPE_BIN ]] || die "server binary not found: $JOBSCOPE_BIN (cargo build -p jobscope)"
-for tool in gcc python3; do
-    command -v "$tool" >/dev/null || die "'$tool' is required but not on PATH"
-done
+command -v python3 >/dev/null || die "'python3' is required but not on PATH"
+if ! command -v gcc >/dev/null; then
+    sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+        if ! { command -v sudo >/dev/null && sudo -n true 2>/dev/null; }; then
+            die "gcc is missing and cannot be installed (not root, no 'sudo -n')"
+        fi
+        sudo=(sudo -n)
+    fi
+    echo "gcc not found: installing Debian's gcc package with apt-get"
+    "${sudo[@]}" apt-get install -y -q gcc libc6-dev >/dev/null || {
+        "${sudo[@]}" apt-get update -q >/dev/null && "${sudo[@]}" apt-get install -y -q gcc libc6-dev >/dev/null
+    } || die "could not install gcc"
+fi
 
 shim_dir=$REPO/target/e2e-crash
 mkdir -p "$shim_dir"
@@ -95,7 +107,7 @@ run() {
         "$JOBSCOPE_BIN" serve --database "sqlite://$db" --root-token "$root" \
         --listen 127.0.0.1:0 --port-file "$dir/port" >"$dir/server.log" 2>&1 &
     server_pid=$!
-    for _ in $(seq 200); do
+    for _ in $(seq 600); do
         [[ -s $dir/port ]] && break
         kill -0 "$server_pid" 2>/dev/null || die "the server exited: $(cat "$dir/server.log")"
         sleep 0.05
