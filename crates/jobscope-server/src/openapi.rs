@@ -46,6 +46,9 @@ pub enum Ty {
     OneOf(&'static [&'static str]),
     /// One of these integers.
     IntOf(&'static [i64]),
+    /// An integer from the first bound to the second, or null (`null`, or an empty form
+    /// value) for none.
+    NullableRange(i64, i64),
     /// A list of strings (JSON array, `key[]=` pairs or a comma-separated string).
     List(Option<&'static [&'static str]>),
     /// A string the server validates further (`validate.rs`): the ECMA regex it must match.
@@ -69,6 +72,9 @@ impl Ty {
             Ty::Date => json!({"type": "string", "format": "date"}),
             Ty::OneOf(values) => json!({"type": "string", "enum": values}),
             Ty::IntOf(values) => json!({"type": "integer", "enum": values}),
+            Ty::NullableRange(min, max) => {
+                json!({"type": ["integer", "null"], "minimum": min, "maximum": max})
+            }
             Ty::List(None) => json!({"type": "array", "items": {"type": "string"}}),
             Ty::List(Some(values)) => {
                 json!({"type": "array", "items": {"type": "string", "enum": values}})
@@ -432,7 +438,8 @@ fn operation(
         tag
     };
     out.insert("tags".into(), json!([tag]));
-    if in_body {
+    // An operation that reads no body field declares no body (GitLab ignores one).
+    if in_body && !op.params.is_empty() {
         let mut properties = Map::new();
         let mut required = Vec::new();
         for p in &op.params {

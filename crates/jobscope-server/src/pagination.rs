@@ -13,22 +13,21 @@ use crate::urls::BaseUrl;
 pub const DEFAULT_PER_PAGE: u64 = 20;
 pub const MAX_PER_PAGE: u64 = 100;
 
-/// Reads `page` and `per_page`: integers ≥ 1; `per_page` above 100 is lowered to 100.
+/// Reads `page` and `per_page`: integers ≥ 1 (beyond the 64-bit range too: a page that far
+/// is empty); `per_page` above 100 is lowered to 100.
 pub fn parse(check: &mut Check<'_>) -> PageRequest {
-    let page = match check.optional_int("page") {
+    let page = match check.optional_int("page").map(Int::saturating) {
         None => 1,
-        Some(Int::OutOfRange) => u64::MAX,
-        Some(Int::Value(v)) if v >= 1 => v.unsigned_abs(),
-        Some(Int::Value(_)) => {
+        Some(v) if v >= 1 => v.unsigned_abs(),
+        Some(_) => {
             check.error("page does not have a valid value");
             1
         }
     };
-    let per_page = match check.optional_int("per_page") {
+    let per_page = match check.optional_int("per_page").map(Int::saturating) {
         None => DEFAULT_PER_PAGE,
-        Some(Int::OutOfRange) => MAX_PER_PAGE,
-        Some(Int::Value(v)) if v >= 1 => v.unsigned_abs().min(MAX_PER_PAGE),
-        Some(Int::Value(_)) => {
+        Some(v) if v >= 1 => v.unsigned_abs().min(MAX_PER_PAGE),
+        Some(_) => {
             check.error("per_page does not have a valid value");
             DEFAULT_PER_PAGE
         }

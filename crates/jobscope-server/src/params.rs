@@ -119,18 +119,31 @@ fn is_blank(v: &Value) -> bool {
 }
 
 /// An integer parameter that parsed. Values beyond the 64-bit range are valid integers to
-/// GitLab (Ruby has big integers) but can never name a row, so they are kept apart.
+/// GitLab (Ruby has big integers) but can never name a row, so they are kept apart, with
+/// their sign (a page or a limit far below zero is as invalid as -1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Int {
     Value(i64),
-    OutOfRange,
+    /// Above `i64::MAX`.
+    TooLarge,
+    /// Below `i64::MIN`.
+    TooSmall,
 }
 
 impl Int {
     pub fn value(self) -> Option<i64> {
         match self {
             Int::Value(v) => Some(v),
-            Int::OutOfRange => None,
+            Int::TooLarge | Int::TooSmall => None,
+        }
+    }
+
+    /// The value, or the nearest 64-bit one.
+    pub fn saturating(self) -> i64 {
+        match self {
+            Int::Value(v) => v,
+            Int::TooLarge => i64::MAX,
+            Int::TooSmall => i64::MIN,
         }
     }
 }
@@ -141,15 +154,17 @@ pub fn parse_int(v: &Value) -> Option<Int> {
             if let Some(i) = n.as_i64() {
                 Some(Int::Value(i))
             } else if n.as_u64().is_some() {
-                Some(Int::OutOfRange)
+                Some(Int::TooLarge)
             } else {
                 let f = n.as_f64()?;
                 if f.fract() == 0.0 && f.is_finite() {
                     if f.abs() < 9.0e15 {
                         #[allow(clippy::cast_possible_truncation)]
                         Some(Int::Value(f as i64))
+                    } else if f > 0.0 {
+                        Some(Int::TooLarge)
                     } else {
-                        Some(Int::OutOfRange)
+                        Some(Int::TooSmall)
                     }
                 } else {
                     None
@@ -168,7 +183,8 @@ pub fn parse_int_str(s: &str) -> Option<Int> {
     }
     Some(match s.parse::<i64>() {
         Ok(v) => Int::Value(v),
-        Err(_) => Int::OutOfRange,
+        Err(_) if s.starts_with('-') => Int::TooSmall,
+        Err(_) => Int::TooLarge,
     })
 }
 
@@ -520,12 +536,17 @@ mod tests {
         assert_eq!(parse_int(&json!([1])), None);
         assert_eq!(
             parse_int(&json!("123456789012345678901234567890")),
-            Some(Int::OutOfRange)
+            Some(Int::TooLarge)
+        );
+        assert_eq!(
+            parse_int(&json!("-123456789012345678901234567890")),
+            Some(Int::TooSmall)
         );
         assert_eq!(
             parse_int(&json!(18446744073709551615u64)),
-            Some(Int::OutOfRange)
+            Some(Int::TooLarge)
         );
+        assert_eq!(parse_int(&json!(-1.0e30)), Some(Int::TooSmall));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! Schemathesis suite of the test command): the server is killed with SIGKILL in the middle
 //! of a stream of mutations; after a restart every mutation acknowledged before the kill is
 //! present, the data is consistent, and nothing half-applied remains. Many rounds, on both
-//! backends. (Losing un-fsynced writes, LazyFS-style, is not simulated here.)
+//! backends. A SIGKILL leaves the kernel's page cache to reach the disk; losing un-fsynced
+//! writes, LazyFS-style, is tests/e2e/crash (and tests/e2e/fsync).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 

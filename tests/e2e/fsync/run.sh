@@ -2,8 +2,9 @@
 # Security requirement C1.15, "lose un-fsynced writes" (the LazyFS and ALICE anchors), on
 # SQLite: no mutation is acknowledged before its transaction is durable.
 #
-# LazyFS (a FUSE file system that drops what was not fsynced) cannot be installed here, so
-# this checks the property it tests at the system-call level instead, as ALICE does: the
+# LazyFS (a FUSE file system that drops what was not fsynced) cannot be installed here. This
+# checks the property it tests at the system-call level, as ALICE does (tests/e2e/crash
+# goes further and builds the files a power cut would leave, from a log of the writes): the
 # server runs under `strace`, a stream of allowlist and scope mutations is sent, and
 # check.py asserts that before every acknowledgement (a 200 or 201 answer written to a
 # client socket) each write to the database's write-ahead log was followed by an `fdatasync`

@@ -859,7 +859,7 @@ pub fn put_application_settings() -> Op {
         opt("default_projects_limit", Ty::Int, ""),
         opt(
             "max_personal_access_token_lifetime",
-            Ty::Int,
+            Ty::NullableRange(1, 400),
             "days; null for no limit",
         ),
     ])

@@ -11,7 +11,7 @@ use crate::auth::MaybeCaller;
 use crate::entities::{Entities, UserView};
 use crate::error::ApiResult;
 use crate::pagination;
-use crate::params::RequestParams;
+use crate::params::{Int, RequestParams};
 use crate::service::users::{self, CreateUser};
 use crate::state::AppState;
 use crate::urls::BaseUrl;
@@ -86,7 +86,7 @@ pub async fn create(
         external: external.unwrap_or(false),
         bot: false,
         can_create_group,
-        projects_limit: projects_limit.map(|l| l.value().unwrap_or(i64::MAX)),
+        projects_limit: projects_limit.map(Int::saturating),
     };
     let user = users::create(&state, &caller, input).await?;
     Ok((
@@ -122,9 +122,7 @@ pub async fn update(
         admin: check.optional_bool("admin"),
         external: check.optional_bool("external"),
         can_create_group: check.optional_bool("can_create_group"),
-        projects_limit: check
-            .optional_int("projects_limit")
-            .map(|l| l.value().unwrap_or(i64::MAX)),
+        projects_limit: check.optional_int("projects_limit").map(Int::saturating),
     };
     let password = check.optional_string("password");
     check.done()?;
