@@ -12,9 +12,9 @@
 - Every request sent is counted; the count is written to $JOBSCOPE_ST_COUNT_FILE at exit.
 - The server coerces parameters as GitLab's Grape does: an empty or null value is an absent
   one, an integer may come as a whole number or a string of digits, a boolean as 0/1 or as
-  true/false/yes/no/on/off/t/f/y/n, a list as one comma-separated value (in a form body or
-  a query string, everything is text), and a JSON body that is no object (`[null]`) is
-  ignored. A
+  true/false/yes/no/on/off/t/f/y/n, a list as one comma-separated value; in a form body or
+  a query string everything is text and of a repeated key the last value counts (as with
+  Rack); a JSON body that is no object (`[null]`) is ignored. A
   `negative_data_rejection` failure is dropped when the request, so coerced, conforms to the
   document (`page=`, `{"expires_at": null}`, `enabled=0` are not schema violations for
   GitLab's clients). Any other schema-violating request that succeeds fails the run.
@@ -180,6 +180,10 @@ def _coerced(value, schema, textual):
         return ABSENT
     types = schema.get("type")
     types = set(types) if isinstance(types, list) else {types}
+    if textual and "array" not in types and isinstance(value, dict | list):
+        # Sent as the key repeated: the last one counts (as with Rack).
+        values = list(value.values()) if isinstance(value, dict) else value
+        return _coerced(values[-1], schema, textual)
     if textual and "string" in types and isinstance(value, int | float):
         return str(value)
     if textual and "array" in types and isinstance(value, str | int | float):
