@@ -567,8 +567,9 @@ pub fn get_projects() -> Op {
 pub fn post_projects() -> Op {
     project_links(
         Op::new("Create a project", Success::Body(201, schema::<Project>))
-            .params(&[req("name", NAME, "")])
+            .params(&[opt("name", NAME, "the name (or `path`)")])
             .params(&PROJECT_FIELDS)
+            .at_least_one_of(&["name", "path"])
             .errors(&[409]),
     )
 }
@@ -579,9 +580,8 @@ pub fn post_projects_user_user_id() -> Op {
             "Create a project for a user (administrators)",
             Success::Body(201, schema::<Project>),
         )
-        .params(&[opt("name", NAME, "the name (or `path`)")])
+        .params(&[req("name", NAME, "")])
         .params(&PROJECT_FIELDS)
-        .at_least_one_of(&["name", "path"])
         .errors(&[409]),
     )
 }
