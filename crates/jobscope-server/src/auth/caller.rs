@@ -138,7 +138,42 @@ impl FromRequestParts<AppState> for MaybeCaller {
 
 /// GitLab's checks of a personal access token, in GitLab's order (without `Sudo`).
 async fn authenticate(parts: &Parts, state: &AppState, secret: &SecretToken) -> ApiResult<Caller> {
-    // What cannot be a token jobscope issued is refused without a lookup (C1.13).
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    let scopes = RouteScopes::for_route(&parts.method, route);
+    let (user, mut token) = check_token(parts, state, secret, |granted| {
+        if scopes.permits(granted) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope(scopes.registered()))
+        }
+    })
+    .await?;
+    let now = crate::service::now();
+    if token
+        .last_used_at
+        .is_none_or(|t| now - t >= LAST_USED_INTERVAL)
+    {
+        // Written in the background (see `authlog::TokenUses`); this request already
+        // shows the new time.
+        state.token_uses.record(token.id, now);
+        token.last_used_at = Some(now);
+    }
+    Ok(Caller::new(user, token))
+}
+
+/// The checks every use of a personal access token goes through, in GitLab's order: its
+/// shape (refused without a lookup, C1.13), unknown (401), expired (401), revoked (401),
+/// `scopes` refusing the token's scopes (403 `insufficient_scope`), its user blocked or
+/// deactivated (403). The API's extractor and the web UI's sign-in share them.
+pub(crate) async fn check_token(
+    parts: &Parts,
+    state: &AppState,
+    secret: &SecretToken,
+    scopes: impl FnOnce(&[String]) -> ApiResult<()>,
+) -> ApiResult<(User, PersonalAccessToken)> {
     if !secret.has_shape(PAT_PREFIX) {
         return Err(ApiError::Unauthorized);
     }
@@ -158,14 +193,7 @@ async fn authenticate(parts: &Parts, state: &AppState, secret: &SecretToken) -> 
             "Token was revoked. You have to re-authorize from the user.",
         ));
     }
-    let route = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str);
-    let scopes = RouteScopes::for_route(&parts.method, route);
-    if !scopes.permits(&token.scopes) {
-        return Err(ApiError::InsufficientScope(scopes.registered()));
-    }
+    scopes(&token.scopes)?;
     let user = store
         .user(token.user_id)
         .await?
@@ -174,17 +202,7 @@ async fn authenticate(parts: &Parts, state: &AppState, secret: &SecretToken) -> 
     if let Some(reason) = user_state_denial(&user, base.as_str()) {
         return Err(ApiError::forbidden(reason));
     }
-    let mut token = token;
-    if token
-        .last_used_at
-        .is_none_or(|t| now - t >= LAST_USED_INTERVAL)
-    {
-        // Written in the background (see `authlog::TokenUses`); this request already
-        // shows the new time.
-        state.token_uses.record(token.id, now);
-        token.last_used_at = Some(now);
-    }
-    Ok(Caller::new(user, token))
+    Ok((user, token))
 }
 
 /// GitLab's `Sudo`: an administrator with a `sudo`-scoped token acts as another user.

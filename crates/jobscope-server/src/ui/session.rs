@@ -18,10 +18,9 @@ use super::explain::{self, Doing, Explained};
 use super::form::FormData;
 use super::{DASHBOARD, SIGN_IN, html, redirect, safe_return_to, view};
 use crate::auth::Caller;
-use crate::auth::tokens::{self, PAT_PREFIX, SecretToken};
+use crate::auth::tokens::{self, SecretToken};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::urls::BaseUrl;
 
 /// The session cookie over plain HTTP.
 pub const COOKIE: &str = "_jobscope_session";
@@ -204,7 +203,7 @@ async fn find(parts: &Parts, state: &AppState) -> ApiResult<Found> {
     else {
         return end(Ended::TokenRevoked).await;
     };
-    if token.revoked || !has_ui_scope(&token) {
+    if token.revoked || !has_ui_scope(&token.scopes) {
         return end(Ended::TokenRevoked).await;
     }
     if token.is_expired(now.date_naive()) {
@@ -234,8 +233,8 @@ async fn find(parts: &Parts, state: &AppState) -> ApiResult<Found> {
     })))
 }
 
-fn has_ui_scope(token: &PersonalAccessToken) -> bool {
-    token.scopes.iter().any(|s| s == "api" || s == "read_api")
+fn has_ui_scope(scopes: &[String]) -> bool {
+    scopes.iter().any(|s| s == "api" || s == "read_api")
 }
 
 /// The sign-in form's address, coming back to `return_to` afterwards.
@@ -389,37 +388,14 @@ async fn check_token(
     token: &str,
 ) -> ApiResult<(User, PersonalAccessToken)> {
     let secret = SecretToken::new(token);
-    if !secret.has_shape(PAT_PREFIX) {
-        return Err(ApiError::Unauthorized);
-    }
-    let token = state
-        .store
-        .personal_access_token_by_digest(&secret.digest(&state.tokens))
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    let now = crate::service::now();
-    if token.is_expired(now.date_naive()) {
-        return Err(ApiError::InvalidToken(
-            "Token is expired. You can either do re-authorization or token refresh.",
-        ));
-    }
-    if token.revoked {
-        return Err(ApiError::InvalidToken(
-            "Token was revoked. You have to re-authorize from the user.",
-        ));
-    }
-    if !has_ui_scope(&token) {
-        return Err(ApiError::InsufficientScope("api read_api".to_owned()));
-    }
-    let user = state
-        .store
-        .user(token.user_id)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    let base = BaseUrl::from_parts(parts, state);
-    if let Some(reason) = crate::auth::caller::user_state_denial(&user, base.as_str()) {
-        return Err(ApiError::forbidden(reason));
-    }
+    let (user, token) = crate::auth::caller::check_token(parts, state, &secret, |granted| {
+        if has_ui_scope(granted) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope("api read_api".to_owned()))
+        }
+    })
+    .await?;
     state
         .limits
         .authenticated(&parts.headers, &parts.extensions, user.id)?;
